@@ -1,0 +1,65 @@
+// Redis as the hot cache: the call's view, its last turns, and who may call back. Losing it loses nothing.
+import type { Redis } from 'ioredis';
+import type { CallView, Turn } from '../../workflows/types.js';
+
+export const RECENT_TURNS = 50;
+const TTL_SECONDS = 7 * 24 * 3600;
+
+export const keys = {
+  call: (callId: string) => `call:${callId}`,
+  turns: (callId: string) => `call:${callId}:turns`,
+  dropped: (number: string) => `dropped:${number}`,
+};
+
+// Writes the view only if it is not older than the cached one (a retried activity may arrive late).
+const SET_VIEW = `
+local cur = redis.call('HGET', KEYS[1], 'version')
+if cur and tonumber(cur) > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'view', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1`;
+// Deletes the callback index entry only if it still points at this call.
+const DEL_IF = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** Mirrors one recorded event into Redis. Every command is idempotent, so retries double nothing. */
+export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[]): Promise<void> {
+  const m = redis.multi();
+  m.eval(SET_VIEW, 1, keys.call(call.callId), call.version, JSON.stringify(call), TTL_SECONDS);
+  if (turns.length) {
+    m.zadd(keys.turns(call.callId), ...turns.flatMap((t) => [String(t.seq), JSON.stringify(t)]));
+    m.zremrangebyrank(keys.turns(call.callId), 0, -RECENT_TURNS - 1);
+    m.expire(keys.turns(call.callId), TTL_SECONDS);
+  }
+  if (call.status === 'dropped' && call.resumeDeadline) {
+    m.set(keys.dropped(call.from), call.callId, 'PXAT', Date.parse(call.resumeDeadline));
+  } else {
+    m.eval(DEL_IF, 1, keys.dropped(call.from), call.callId);
+  }
+  await execOrThrow(m);
+}
+
+/** Refills the cache from PostgreSQL rows after a flush or eviction. */
+export async function refill(redis: Redis, call: CallView, recent: Turn[]): Promise<void> {
+  await cacheEvent(redis, call, recent);
+}
+
+export async function cachedCall(redis: Redis, callId: string): Promise<CallView | null> {
+  const view = await redis.hget(keys.call(callId), 'view');
+  return view ? (JSON.parse(view) as CallView) : null;
+}
+
+/** The cached recent turns, oldest first; null when the cache does not hold them. */
+export async function cachedTurns(redis: Redis, callId: string): Promise<Turn[] | null> {
+  const raw = await redis.zrange(keys.turns(callId), '0', '-1');
+  return raw.length ? raw.map((t) => JSON.parse(t) as Turn) : null;
+}
+
+export async function cachedDroppedCallFrom(redis: Redis, number: string): Promise<string | null> {
+  return redis.get(keys.dropped(number));
+}
+
+async function execOrThrow(m: ReturnType<Redis['multi']>): Promise<void> {
+  const results = await m.exec();
+  if (!results) throw new Error('redis transaction aborted');
+  for (const [err] of results) if (err) throw err;
+}

@@ -1,0 +1,107 @@
+// One long-lived workflow per call. Handlers only enqueue; the main loop applies events in arrival
+// order, so persistence never interleaves and the queue can be carried across continue-as-new.
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { CallSession, type SessionSnapshot } from './call-session.js';
+import { dueTimeout } from './lifecycle.js';
+import { callEventSignal, callEventUpdate, callViewQuery, CallErrorType, chatMessageUpdate, type ChatMessage } from './messages.js';
+import { describeCall, searchAttributesOf } from './operator-view.js';
+import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from './types.js';
+
+export interface CallWorkflowInput {
+  start: StartCall;
+  config: CallConfig;
+  /** Present after continue-as-new: the call so far and the signals not yet applied. */
+  carried?: SessionSnapshot & { pending: CallEvent[] };
+}
+
+type Work =
+  | { kind: 'signal'; event: CallEvent }
+  | { kind: 'update'; event: CallEvent; done: Settle<CallView> }
+  | { kind: 'message'; message: ChatMessage; done: Settle<MessageReply> };
+type Settle<T> = (result: { value?: T; error?: unknown }) => void;
+
+export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> {
+  const session = new CallSession(input.config, input.start, workflowInfo().workflowId, input.carried);
+  const queue: Work[] = (input.carried?.pending ?? []).map((event) => ({ kind: 'signal', event }));
+
+  const rejectEnded = (_input: unknown) => {
+    if (session.call.status === 'ended') throw ApplicationFailure.create({ type: CallErrorType.ended, message: 'the call has ended', nonRetryable: true });
+  };
+  setHandler(callViewQuery, () => session.call);
+  setHandler(callEventSignal, (event) => void queue.push({ kind: 'signal', event }));
+  setHandler(callEventUpdate, (event: CallEvent) => settled<CallView>((done) => queue.push({ kind: 'update', event, done })), {
+    validator: rejectEnded,
+  });
+  setHandler(chatMessageUpdate, (message: ChatMessage) => settled<MessageReply>((done) => queue.push({ kind: 'message', message, done })), {
+    validator: rejectEnded,
+  });
+
+  if (!input.carried) await session.started(input.start);
+  let published = '';
+  const publish = () => {
+    const details = describeCall(session.call);
+    if (details === published) return;
+    published = details;
+    setCurrentDetails(details);
+    upsertSearchAttributes(searchAttributesOf(session.call));
+  };
+  publish();
+
+  while (!session.ended) {
+    if (queue.length === 0) {
+      const due = dueTimeout(session.call, session.lastActivityMs, input.config)!;
+      const wait = due.at - Date.now();
+      const woke = wait > 0 && (await condition(() => queue.length > 0, wait, { summary: due.summary }));
+      if (!woke) await session.expire(due.disposition, due.summary);
+    }
+    await drain(session, queue);
+    publish();
+    if (!session.ended && shouldContinueAsNew(input.config)) {
+      // Updates must finish in this run; signals that arrive meanwhile travel in `pending`.
+      while (!allHandlersFinished()) {
+        await condition(() => queue.some((w) => w.kind !== 'signal') || allHandlersFinished());
+        await drain(session, queue, (w) => w.kind !== 'signal');
+      }
+      const pending = queue.flatMap((w) => (w.kind === 'signal' ? [w.event] : []));
+      await continueAsNew<typeof callWorkflow>({ ...input, carried: { ...session.snapshot(), pending } });
+    }
+  }
+  // Answer whatever is still queued (as ended) before the run closes.
+  await drain(session, queue);
+  await condition(allHandlersFinished);
+  await drain(session, queue);
+  publish();
+  return session.call;
+}
+
+async function drain(session: CallSession, queue: Work[], only: (w: Work) => boolean = () => true): Promise<void> {
+  for (let i = queue.findIndex(only); i >= 0; i = queue.findIndex(only)) {
+    const [work] = queue.splice(i, 1);
+    try {
+      if (work.kind === 'signal') await session.apply(work.event, 'signal');
+      else if (work.kind === 'update') work.done({ value: await session.apply(work.event, 'update') });
+      else work.done({ value: await session.message(work.message) });
+    } catch (error) {
+      if (work.kind === 'signal') throw error;
+      work.done({ error });
+    }
+  }
+}
+
+function settled<T>(enqueue: (done: Settle<T>) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => enqueue(({ value, error }) => (error === undefined ? resolve(value as T) : reject(error))));
+}
+
+function shouldContinueAsNew(config: CallConfig): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= config.historyLimit;
+}

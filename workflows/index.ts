@@ -1,0 +1,1 @@
+export { callWorkflow } from './call.js';

@@ -1,0 +1,108 @@
+// The lifecycle table of the design contract as pure functions: no I/O, no clock of its own.
+import { CallErrorType } from './messages.js';
+import type { CallConfig, CallEvent, CallView, Disposition, Role, StartCall } from './types.js';
+
+export type Transition =
+  | { ok: true; next: CallView; turn?: { role: Role; text: string } }
+  | { ok: false; code: CallErrorType; reason: string };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const reject = (code: CallErrorType, reason: string): Transition => ({ ok: false, code, reason });
+
+export function initialView(start: StartCall, workflowId: string, now: number): CallView {
+  return {
+    callId: start.callId,
+    workflowId,
+    status: start.answered ? 'active' : 'ringing',
+    disposition: null,
+    channel: start.channel,
+    direction: start.direction,
+    from: start.from,
+    to: start.to,
+    provider: start.provider,
+    startedAt: iso(now),
+    answeredAt: start.answered ? iso(now) : null,
+    droppedAt: null,
+    resumeDeadline: null,
+    endedAt: null,
+    turnCount: 0,
+    dropCount: 0,
+    resumeCount: 0,
+    context: {},
+    metadata: start.metadata,
+    legs: start.provider ? [start.callId] : [],
+    version: 1,
+  };
+}
+
+/** Applies one event to the call, or says why the table does not allow it in the current status. */
+export function transition(call: CallView, event: CallEvent, now: number, config: CallConfig): Transition {
+  if (call.status === 'ended') return reject(CallErrorType.ended, 'the call has ended');
+  switch (event.type) {
+    case 'answered':
+      if (call.status !== 'ringing') return reject(CallErrorType.invalidState, `already answered (${call.status})`);
+      return ok({ ...call, status: 'active', answeredAt: iso(now) });
+    case 'turn':
+    case 'message': {
+      const role = event.type === 'turn' ? event.role : 'user';
+      // A late voice turn after a drop still belongs to the transcript; it does not resume the call.
+      const base = call.status === 'ringing' ? { ...call, status: 'active' as const, answeredAt: iso(now) } : call;
+      return ok({ ...base, turnCount: call.turnCount + 1 }, { role, text: event.text });
+    }
+    case 'drop':
+      if (call.status !== 'active') return reject(CallErrorType.invalidState, `cannot drop a ${call.status} call`);
+      return ok({
+        ...call,
+        status: 'dropped',
+        droppedAt: iso(now),
+        resumeDeadline: iso(now + config.resumeWindowMs),
+        dropCount: call.dropCount + 1,
+      });
+    case 'resume':
+      if (call.status !== 'dropped') return reject(CallErrorType.invalidState, `cannot resume a ${call.status} call`);
+      if (now > Date.parse(call.resumeDeadline!)) return reject(CallErrorType.windowExpired, 'the resume window has passed');
+      return ok({
+        ...call,
+        status: 'active',
+        resumeDeadline: null,
+        resumeCount: call.resumeCount + 1,
+        legs: addLeg(call.legs, event.leg),
+      });
+    case 'end':
+      return ok(ended(call, event.disposition ?? (call.status === 'ringing' ? 'canceled' : 'completed'), now));
+    case 'leg':
+      return ok({ ...call, legs: addLeg(call.legs, event.leg) });
+  }
+}
+
+/** What a timer ends the call with when it fires, or null when nothing is due. */
+export function dueTimeout(call: CallView, lastActivityMs: number, config: CallConfig): { at: number; disposition: Disposition; summary: string } | null {
+  switch (call.status) {
+    case 'dropped':
+      return { at: Date.parse(call.resumeDeadline!), disposition: 'abandoned', summary: `resume window: ${human(config.resumeWindowMs)}` };
+    case 'active':
+      return { at: lastActivityMs + config.idleTimeoutMs, disposition: 'timeout', summary: `idle timeout: ${human(config.idleTimeoutMs)}` };
+    case 'ringing':
+      return { at: lastActivityMs + config.idleTimeoutMs, disposition: 'no_answer', summary: `ring timeout: ${human(config.idleTimeoutMs)}` };
+    default:
+      return null;
+  }
+}
+
+export function ended(call: CallView, disposition: Disposition, now: number): CallView {
+  return { ...call, status: 'ended', disposition, resumeDeadline: null, endedAt: iso(now) };
+}
+
+function ok(next: CallView, turn?: { role: Role; text: string }): Transition {
+  return { ok: true, next, turn };
+}
+
+function addLeg(legs: string[], leg: string | undefined): string[] {
+  return leg && !legs.includes(leg) ? [...legs, leg] : legs;
+}
+
+export function human(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

@@ -1,0 +1,33 @@
+// What operators see in the Temporal UI: search attributes and the current-details panel.
+import type { SearchAttributePair } from '@temporalio/common';
+import { CallChannelKey, CallerNumberKey, CallStatusKey, DispositionKey, DropCountKey, TurnCountKey } from './search-attributes.js';
+import type { CallView } from './types.js';
+
+export function searchAttributesOf(call: CallView): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
+    { key: CallStatusKey, value: call.status },
+    { key: CallChannelKey, value: call.channel },
+    { key: CallerNumberKey, value: call.from },
+    { key: TurnCountKey, value: call.turnCount },
+    { key: DropCountKey, value: call.dropCount },
+  ];
+  if (call.disposition) pairs.push({ key: DispositionKey, value: call.disposition });
+  return pairs;
+}
+
+/** A one-line summary fixed at start: who is calling and how. */
+export function summarizeCall(call: { from: string; channel: string; direction: string; provider: string | null }): string {
+  return `${call.channel} call ${call.direction === 'inbound' ? 'from' : 'to'} ${call.from}${call.provider ? ` via ${call.provider}` : ''}`;
+}
+
+/** Markdown for the UI's current-details panel. */
+export function describeCall(call: CallView): string {
+  const lines = [
+    `**Status:** ${call.status}${call.disposition ? ` (${call.disposition})` : ''}`,
+    `**Caller:** ${call.from} · ${call.channel} · ${call.direction}`,
+    `**Turns:** ${call.turnCount} · **Drops:** ${call.dropCount} · **Resumes:** ${call.resumeCount}`,
+  ];
+  if (call.status === 'dropped') lines.push(`**Resume by:** ${call.resumeDeadline}`);
+  if (call.legs.length > 1) lines.push(`**Legs:** ${call.legs.join(', ')}`);
+  return lines.join('\n');
+}

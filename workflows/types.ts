@@ -1,0 +1,100 @@
+// Shapes shared by the workflow, its activities and the API. Types only: safe in the sandbox.
+export const STATUSES = ['ringing', 'active', 'dropped', 'ended'] as const;
+export const DISPOSITIONS = ['completed', 'abandoned', 'timeout', 'no_answer', 'busy', 'failed', 'canceled'] as const;
+export const CHANNELS = ['voice', 'chat'] as const;
+export const DIRECTIONS = ['inbound', 'outbound'] as const;
+export const ROLES = ['user', 'assistant', 'system'] as const;
+
+export type CallStatus = (typeof STATUSES)[number];
+export type Disposition = (typeof DISPOSITIONS)[number];
+export type Channel = (typeof CHANNELS)[number];
+export type Direction = (typeof DIRECTIONS)[number];
+export type Role = (typeof ROLES)[number];
+
+export interface Turn {
+  seq: number;
+  role: Role;
+  text: string;
+  at: string;
+}
+
+/** What the contract calls the call view; times are ISO 8601, absent values null. */
+export interface CallView {
+  callId: string;
+  workflowId: string;
+  status: CallStatus;
+  disposition: Disposition | null;
+  channel: Channel;
+  direction: Direction;
+  from: string;
+  to: string | null;
+  provider: string | null;
+  startedAt: string;
+  answeredAt: string | null;
+  droppedAt: string | null;
+  resumeDeadline: string | null;
+  endedAt: string | null;
+  turnCount: number;
+  dropCount: number;
+  resumeCount: number;
+  context: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  legs: string[];
+  /** Sequence of the last recorded event: orders writes to PostgreSQL and Redis. */
+  version: number;
+}
+
+/** Per-call settings, fixed when the call starts so a config change never alters a running call. */
+export interface CallConfig {
+  resumeWindowMs: number;
+  idleTimeoutMs: number;
+  /** Continue-as-new once history grows past this many events (Temporal also suggests it). */
+  historyLimit: number;
+}
+
+export interface StartCall {
+  callId: string;
+  channel: Channel;
+  direction: Direction;
+  from: string;
+  to: string | null;
+  provider: string | null;
+  /** Voice calls ring first; chat calls start active. */
+  answered: boolean;
+  metadata: Record<string, unknown>;
+  /** Idempotency key of the start event (provider event id or derived). */
+  key: string;
+  at?: string;
+}
+
+interface EventBase {
+  /** Idempotency key: a provider event id, a message id, or one the API derives. */
+  key: string;
+  /** When the event happened at its source; audit only, state uses workflow time. */
+  at?: string;
+}
+export type CallEvent =
+  | (EventBase & { type: 'answered' })
+  | (EventBase & { type: 'turn'; role: Role; text: string })
+  | (EventBase & { type: 'message'; text: string })
+  | (EventBase & { type: 'drop'; reason?: string })
+  | (EventBase & { type: 'resume'; leg?: string })
+  | (EventBase & { type: 'end'; disposition?: Disposition; reason?: string })
+  | (EventBase & { type: 'leg'; leg: string });
+
+export type CallEventType = CallEvent['type'];
+
+/** One row of call_events as the workflow hands it to persistence. */
+export interface EventRecord {
+  seq: number;
+  key: string;
+  type: string;
+  applied: boolean;
+  occurredAt: string;
+  payload: Record<string, unknown>;
+}
+
+export interface MessageReply {
+  reply: Turn;
+  call: CallView;
+}
