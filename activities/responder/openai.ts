@@ -1,0 +1,42 @@
+// An OpenAI-compatible chat-completions responder. Failures throw: the activity's retry policy decides.
+import { ApplicationFailure } from '@temporalio/activity';
+import { scriptedResponder } from './scripted.js';
+import type { Responder } from './types.js';
+
+export interface OpenAiSettings {
+  url: string;
+  apiKey?: string;
+  model: string;
+  timeoutMs: number;
+}
+
+const SYSTEM = 'You are a helpful phone and chat assistant. Answer briefly. Facts known about the caller: ';
+
+export function openAiResponder({ url, apiKey, model, timeoutMs }: OpenAiSettings): Responder {
+  const endpoint = `${url.replace(/\/+$/, '')}/chat/completions`;
+  return async (input) => {
+    // The scripted assistant still extracts facts (the caller's name) into the call's context.
+    const { context } = await scriptedResponder(input);
+    const messages = [
+      { role: 'system', content: SYSTEM + JSON.stringify(context) },
+      ...input.history.map((t) => ({ role: t.role, content: t.text })),
+    ];
+    if (input.history.at(-1)?.text !== input.text) messages.push({ role: 'user', content: input.text });
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+      body: JSON.stringify({ model, messages }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) {
+      const body = (await res.text()).slice(0, 300);
+      // 4xx other than rate limits will not get better by retrying.
+      const retryable = res.status === 429 || res.status >= 500;
+      throw ApplicationFailure.create({ type: retryable ? 'ResponderUnavailable' : 'ResponderRejected', message: `responder answered ${res.status}: ${body}`, nonRetryable: !retryable });
+    }
+    const json = (await res.json()) as { choices?: { message?: { content?: string } }[] };
+    const text = json.choices?.[0]?.message?.content?.trim();
+    if (!text) throw ApplicationFailure.create({ type: 'ResponderUnavailable', message: 'responder returned no content' });
+    return { text, context };
+  };
+}

@@ -1,0 +1,32 @@
+// The HTTP app, built from its dependencies so tests drive it with app.request() and no network.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { authenticate, type AuthEnv } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { ApiError, errorJson, toApiError } from './errors.js';
+import { callRoutes } from './routes/calls.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export function createApp(deps: ApiDeps) {
+  const app = new OpenAPIHono<AuthEnv>();
+  app.onError((err, c) => {
+    const apiError = toApiError(err);
+    if (apiError.code === 'internal') console.error('unhandled error', err);
+    return errorJson(c, apiError);
+  });
+  app.notFound((c) => errorJson(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`)));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  const v1 = new OpenAPIHono<AuthEnv>();
+  v1.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`); } }));
+  v1.use('/calls/*', authenticate(deps.auth));
+  v1.use('/calls', authenticate(deps.auth));
+  v1.route('/calls', callRoutes(deps));
+  app.route('/v1', v1);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY for operators, a JWT from POST /v1/auth/tokens for chat clients' });
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Callwright API', version: '1.0.0', description: 'Durable call lifecycles on Temporal' } });
+  return app;
+}

@@ -1,0 +1,93 @@
+// The API's only path to call state: Temporal signals, updates and queries on `call-<callId>`.
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { callWorkflow } from '../workflows/call.js';
+import { callEventSignal, callEventUpdate, callViewQuery, chatMessageUpdate, workflowIdFor, type ChatMessage } from '../workflows/messages.js';
+import { summarizeCall } from '../workflows/operator-view.js';
+import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from '../workflows/types.js';
+import { ApiError } from './errors.js';
+import { fromTemporal, isWorkflowGone } from './temporal-errors.js';
+
+export interface GatewaySettings {
+  taskQueue: string;
+  call: CallConfig;
+}
+
+export class CallGateway {
+  constructor(
+    private readonly client: Client,
+    private readonly settings: GatewaySettings,
+    /** Looks the call up in the stores when its workflow is gone: ended vs never existed. */
+    private readonly exists: (callId: string) => Promise<boolean>,
+  ) {}
+
+  private startOptions(start: StartCall) {
+    return {
+      taskQueue: this.settings.taskQueue,
+      workflowId: workflowIdFor(start.callId),
+      args: [{ start, config: this.settings.call }] as Parameters<typeof callWorkflow>,
+      // A callId names one call forever: an ended call is never restarted.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+      staticSummary: summarizeCall(start),
+    };
+  }
+
+  /** Starts the call, or finds it: `created` says which. */
+  async start(start: StartCall): Promise<{ created: boolean; call: CallView }> {
+    let created = true;
+    try {
+      await this.client.workflow.start('callWorkflow', this.startOptions(start));
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err);
+      created = false;
+    }
+    return { created, call: await this.view(start.callId) };
+  }
+
+  /** Delivers a webhook event, starting the call first when it does not exist yet. */
+  async signalWithStart(start: StartCall, event: CallEvent): Promise<void> {
+    try {
+      await this.client.workflow.signalWithStart('callWorkflow', { ...this.startOptions(start), signal: callEventSignal, signalArgs: [event] });
+    } catch (err) {
+      // The call has ended: providers retry non-2xx, so a late event is accepted and dropped.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw fromTemporal(err);
+    }
+  }
+
+  /** Fire-and-forget for webhooks; false when the call has already ended. */
+  async signal(callId: string, event: CallEvent): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(workflowIdFor(callId)).signal(callEventSignal, event);
+      return true;
+    } catch (err) {
+      if (isWorkflowGone(err)) return this.gone(callId).then(() => false, () => false);
+      throw fromTemporal(err);
+    }
+  }
+
+  update(callId: string, event: CallEvent): Promise<CallView> {
+    return this.call(callId, (h) => h.executeUpdate(callEventUpdate, { args: [event], updateId: event.key }));
+  }
+
+  message(callId: string, message: ChatMessage): Promise<MessageReply> {
+    return this.call(callId, (h) => h.executeUpdate(chatMessageUpdate, { args: [message], updateId: `message:${message.messageId}` }));
+  }
+
+  view(callId: string): Promise<CallView> {
+    return this.call(callId, (h) => h.query(callViewQuery));
+  }
+
+  private async call<T>(callId: string, fn: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.client.workflow.getHandle(workflowIdFor(callId)));
+    } catch (err) {
+      if (isWorkflowGone(err)) return this.gone(callId);
+      throw fromTemporal(err);
+    }
+  }
+
+  private async gone(callId: string): Promise<never> {
+    if (await this.exists(callId)) throw new ApiError('call_ended', 'the call has ended');
+    throw new ApiError('not_found', `no call ${callId}`);
+  }
+}

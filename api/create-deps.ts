@@ -1,0 +1,30 @@
+import { Client, Connection } from '@temporalio/client';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { callConfigOf, type Config } from '../config/env.js';
+import { selectCall } from '../activities/store/calls-table.js';
+import { CallGateway } from './call-gateway.js';
+import type { ApiDeps } from './deps.js';
+
+export const TOKEN_TTL_SECONDS = 3600;
+
+/** Opens the API's connections from configuration; `close` releases them. */
+export async function connectDeps(config: Config): Promise<ApiDeps & { close(): Promise<void> }> {
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const gateway = new CallGateway(
+    client,
+    { taskQueue: config.TEMPORAL_TASK_QUEUE, call: callConfigOf(config) },
+    async (callId) => (await selectCall(pool, callId)) !== null,
+  );
+  return {
+    gateway,
+    stores: { pool, redis },
+    auth: { adminKey: config.ADMIN_API_KEY!, jwtSecret: config.JWT_SECRET!, tokenTtlSeconds: TOKEN_TTL_SECONDS },
+    async close() {
+      await Promise.allSettled([connection.close(), pool.end(), redis.quit()]);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// One error shape for every response: {"error": {"code", "message", "details"?}}.
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  call_ended: 409,
+  invalid_state: 409,
+  resume_window_expired: 410,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+  get status(): ContentfulStatusCode {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export function errorJson(c: Context, err: ApiError) {
+  const body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+  return c.json(body, err.status, err.headers);
+}
+
+const FROM_HTTP: Partial<Record<number, ErrorCode>> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'payload_too_large', 429: 'rate_limited' };
+
+/** The app's single onError: known errors keep their code; anything else is logged and hidden. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    const code = FROM_HTTP[err.status] ?? (err.status >= 500 ? 'unavailable' : 'invalid_request');
+    return new ApiError(code, err.message || code.replace('_', ' '));
+  }
+  return new ApiError('internal', 'internal error');
+}

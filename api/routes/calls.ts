@@ -1,0 +1,124 @@
+// Chat clients and operators: start, read, message, drop, resume, end.
+import { randomUUID } from 'node:crypto';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { readCall, readTurns } from '../../activities/store/call-reader.js';
+import type { CallEvent, CallView } from '../../workflows/types.js';
+import { assertOwner, type AuthEnv, type Principal } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { bearer, body, callErrors, errors, json, router } from '../openapi.js';
+import {
+  CallIdParam, CallViewSchema, DropBody, EndBody, MessageBody, MessageReplySchema, ResumeBody, StartCallBody,
+  TurnsPage, TurnsQuery, VoiceTurnBody,
+} from '../schemas.js';
+
+const tags = ['calls'];
+const route = <R extends Parameters<typeof createRoute>[0]>(r: R) => createRoute({ tags, security: bearer, ...r });
+
+const startRoute = route({
+  method: 'post', path: '/', summary: 'Start a call (idempotent on callId)',
+  request: { body: body(StartCallBody) },
+  responses: { 201: json(CallViewSchema, 'started'), 200: json(CallViewSchema, 'already exists'), ...errors },
+});
+const getRoute = route({ method: 'get', path: '/{callId}', summary: 'The call view', request: { params: CallIdParam }, responses: { 200: json(CallViewSchema), ...callErrors } });
+const turnsRoute = route({
+  method: 'get', path: '/{callId}/turns', summary: 'The transcript, oldest first, cursor-paginated',
+  request: { params: CallIdParam, query: TurnsQuery }, responses: { 200: json(TurnsPage), ...callErrors },
+});
+const messageRoute = route({
+  method: 'post', path: '/{callId}/messages', summary: "Send a chat message; returns the assistant's reply",
+  request: { params: CallIdParam, body: body(MessageBody) },
+  responses: { 200: json(MessageReplySchema), 410: json(CallViewSchema, 'resume window expired'), ...callErrors },
+});
+const voiceTurnRoute = route({
+  method: 'post', path: '/{callId}/turns', summary: 'Record a transcribed voice turn',
+  request: { params: CallIdParam, body: body(VoiceTurnBody) }, responses: { 202: json(CallViewSchema.pick({ callId: true }), 'accepted'), ...callErrors },
+});
+const dropRoute = route({ method: 'post', path: '/{callId}/drop', summary: 'Report a disconnect', request: { params: CallIdParam, body: body(DropBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
+const resumeRoute = route({
+  method: 'post', path: '/{callId}/resume', summary: 'Resume a dropped call within its window',
+  request: { params: CallIdParam, body: body(ResumeBody, false) }, responses: { 200: json(CallViewSchema), 410: json(CallViewSchema, 'resume window expired'), ...callErrors },
+});
+const endRoute = route({ method: 'post', path: '/{callId}/end', summary: 'End the call with a disposition', request: { params: CallIdParam, body: body(EndBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
+
+/** A client-supplied key, or the Idempotency-Key header, or a fresh one: every event carries a key. */
+function eventKey(given: string | undefined, header: string | undefined, kind: string): string {
+  return given ?? (header ? `${kind}:${header}` : `${kind}:${randomUUID()}`);
+}
+
+export function callRoutes({ gateway, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
+  /** Loads the call and checks the principal may reach it. */
+  async function owned(principal: Principal, callId: string): Promise<CallView> {
+    // Just started calls may not be persisted yet: the workflow knows them.
+    const call = (await readCall(stores, callId)) ?? (await gateway.view(callId));
+    assertOwner(principal, call.from);
+    return call;
+  }
+  const update = async (principal: Principal, callId: string, event: CallEvent) => {
+    await owned(principal, callId);
+    return gateway.update(callId, event);
+  };
+
+  const r = router<AuthEnv>();
+  r.openapi(startRoute, async (c) => {
+      const input = c.req.valid('json');
+      const principal = c.get('principal');
+      const from = input.from ?? (principal.kind === 'caller' ? principal.number : undefined);
+      if (!from) throw new ApiError('invalid_request', 'from is required', [{ path: 'from', message: 'Required' }]);
+      assertOwner(principal, from);
+      const callId = input.callId ?? randomUUID();
+      const existing = input.callId ? await readCall(stores, callId) : null;
+      if (existing) assertOwner(principal, existing.from);
+      const { created, call } = await gateway.start({
+        callId, channel: input.channel, direction: input.direction, from, to: input.to ?? null, provider: null,
+        answered: input.answered ?? input.channel === 'chat', metadata: input.metadata ?? {}, key: `start:${callId}`,
+      });
+      assertOwner(principal, call.from);
+      return c.json(call, created ? 201 : 200);
+    })
+    .openapi(getRoute, async (c) => c.json(await owned(c.get('principal'), c.req.valid('param').callId), 200))
+    .openapi(turnsRoute, async (c) => {
+      const call = await owned(c.get('principal'), c.req.valid('param').callId);
+      const { limit, cursor } = c.req.valid('query');
+      const turns = await readTurns(stores, call, Number(cursor ?? 0), limit);
+      const last = turns.at(-1)?.seq;
+      return c.json({ turns, nextCursor: last !== undefined && last < call.turnCount ? String(last) : null }, 200);
+    })
+    .openapi(messageRoute, async (c) => {
+      const { callId } = c.req.valid('param');
+      const { text, messageId } = c.req.valid('json');
+      await owned(c.get('principal'), callId);
+      const id = messageId ?? c.req.header('idempotency-key') ?? randomUUID();
+      return c.json(await gateway.message(callId, { text, messageId: id }), 200);
+    })
+    .openapi(voiceTurnRoute, async (c) => {
+      const { callId } = c.req.valid('param');
+      const { role, text, eventId, at } = c.req.valid('json');
+      await owned(c.get('principal'), callId);
+      const key = eventKey(eventId, c.req.header('idempotency-key'), 'turn');
+      if (!(await gateway.signal(callId, { type: 'turn', key, role, text, at }))) throw new ApiError('call_ended', 'the call has ended');
+      return c.json({ callId }, 202);
+    })
+    .openapi(dropRoute, async (c) => {
+      const { callId } = c.req.valid('param');
+      const { reason, eventId } = c.req.valid('json');
+      const key = eventKey(eventId, c.req.header('idempotency-key'), 'drop');
+      return c.json(await update(c.get('principal'), callId, { type: 'drop', key, reason }), 200);
+    })
+    .openapi(resumeRoute, async (c) => {
+      const { callId } = c.req.valid('param');
+      const principal = c.get('principal');
+      const call = await owned(principal, callId);
+      if (call.status === 'active') return c.json(call, 200); // already active: nothing to do
+      if (call.disposition === 'abandoned') throw new ApiError('resume_window_expired', 'the resume window has passed');
+      const key = eventKey(c.req.valid('json').eventId, c.req.header('idempotency-key'), 'resume');
+      return c.json(await gateway.update(callId, { type: 'resume', key }), 200);
+    })
+    .openapi(endRoute, async (c) => {
+      const { callId } = c.req.valid('param');
+      const { disposition, reason, eventId } = c.req.valid('json');
+      const key = eventKey(eventId, c.req.header('idempotency-key'), 'end');
+      return c.json(await update(c.get('principal'), callId, { type: 'end', key, disposition, reason }), 200);
+    });
+  return r;
+}

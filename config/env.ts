@@ -1,0 +1,89 @@
+// The one schema for configuration; only entry points (worker/, api/, scripts/) call loadConfig.
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 500ms, 2s or 10m` });
+      return ms ?? 0;
+    });
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const url = (fallback: string, protocols: string[]) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), { message: `must be a ${protocols.join(' or ')}// URL` });
+const secret = z.string().min(16, 'must be at least 16 characters').optional();
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: port(3000),
+  DATABASE_URL: url('postgres://postgres@127.0.0.1:5433/callwright', ['postgres:', 'postgresql:']),
+  REDIS_URL: url('redis://127.0.0.1:6380', ['redis:', 'rediss:']),
+  TEMPORAL_ADDRESS: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('calls'),
+  RESUME_WINDOW: duration('10m'),
+  IDLE_TIMEOUT: duration('30m'),
+  HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
+  ADMIN_API_KEY: secret,
+  JWT_SECRET: secret,
+  WEBHOOK_SECRET: secret,
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  RESPONDER_URL: z.string().url().optional(),
+  RESPONDER_API_KEY: z.string().optional(),
+  RESPONDER_MODEL: z.string().default('gpt-4o-mini'),
+  RESPONDER_TIMEOUT: duration('15s'),
+  WORKER_METRICS_PORT: port(9464),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+const SECRETS = ['ADMIN_API_KEY', 'JWT_SECRET', 'WEBHOOK_SECRET', 'TWILIO_AUTH_TOKEN'] as const;
+// Development defaults so `npm start` works out of the box; production refuses to start without real ones.
+const DEV_SECRETS: Record<(typeof SECRETS)[number], string> = {
+  ADMIN_API_KEY: 'dev-admin-key-change-me',
+  JWT_SECRET: 'dev-jwt-secret-change-me',
+  WEBHOOK_SECRET: 'dev-webhook-secret-change-me',
+  TWILIO_AUTH_TOKEN: 'dev-twilio-auth-token',
+};
+
+export class ConfigError extends Error {}
+
+/** Validates the environment; the error names every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = parsed.data;
+  const missing = SECRETS.filter((k) => !config[k]);
+  if (config.NODE_ENV === 'production' && missing.length) {
+    throw new ConfigError(`invalid configuration:\n${missing.map((k) => `  ${k}: required in production`).join('\n')}`);
+  }
+  for (const k of missing) config[k] = DEV_SECRETS[k];
+  return config;
+}
+
+/** Exits with the message instead of a stack trace: a misconfigured process should say what to fix. */
+export function loadConfigOrExit(env?: Record<string, string | undefined>): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(78); // EX_CONFIG
+  }
+}
+
+export function callConfigOf(config: Config) {
+  return { resumeWindowMs: config.RESUME_WINDOW, idleTimeoutMs: config.IDLE_TIMEOUT, historyLimit: config.HISTORY_LIMIT };
+}

@@ -1,0 +1,29 @@
+// Worker entry point: configuration, connections, then poll until SIGTERM/SIGINT drains it.
+import { NativeConnection } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createResponder } from '../activities/responder/index.js';
+import { loadConfigOrExit } from '../config/env.js';
+import { createCallWorker } from './create-worker.js';
+
+const config = loadConfigOrExit();
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+const responder = await createResponder({
+  url: config.RESPONDER_URL,
+  apiKey: config.RESPONDER_API_KEY,
+  model: config.RESPONDER_MODEL,
+  timeoutMs: config.RESPONDER_TIMEOUT,
+});
+const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const worker = await createCallWorker({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  deps: { pool, redis, responder },
+});
+console.log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
+// Worker.create installs SIGINT/SIGTERM handlers: run() resolves once in-flight tasks have drained.
+await worker.run();
+await Promise.allSettled([connection.close(), pool.end(), redis.quit()]);
+console.log('worker stopped');
