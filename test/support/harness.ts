@@ -1,0 +1,101 @@
+// One harness per test file: real Temporal, PostgreSQL and Redis from global setup, a worker on a
+// private task queue, and the Hono app driven without a network.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { scriptedResponder } from '../../activities/responder/scripted.js';
+import type { Responder } from '../../activities/responder/types.js';
+import { selectCall } from '../../activities/store/calls-table.js';
+import { createApp } from '../../api/app.js';
+import { mintToken, type AuthSettings } from '../../api/auth.js';
+import { CallGateway } from '../../api/call-gateway.js';
+import { createCallWorker } from '../../worker/create-worker.js';
+import { callViewQuery, workflowIdFor } from '../../workflows/messages.js';
+import type { CallConfig, CallView } from '../../workflows/types.js';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789';
+export const auth: AuthSettings = { adminKey: ADMIN_KEY, jwtSecret: 'test-jwt-secret-0123456789', tokenTtlSeconds: 600 };
+
+export interface HarnessOptions {
+  call?: Partial<CallConfig>;
+  responder?: Responder;
+  /** Start no in-process worker (the test runs one in a child process). */
+  noWorker?: boolean;
+}
+
+let runtimeInstalled = false;
+
+export async function createHarness(options: HarnessOptions = {}) {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const taskQueue = `test-${randomUUID()}`;
+  const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 5 });
+  const redis = new Redis(inject('redisUrl'));
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const client = new Client({ connection });
+  const callConfig: CallConfig = { resumeWindowMs: 600_000, idleTimeoutMs: 1_800_000, historyLimit: 10_000, ...options.call };
+  const gateway = new CallGateway(client, { taskQueue, call: callConfig }, async (id) => (await selectCall(pool, id)) !== null);
+  const app = createApp({ gateway, stores: { pool, redis }, auth });
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  if (!options.noWorker) {
+    nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    worker = await createCallWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      deps: { pool, redis, responder: options.responder ?? scriptedResponder },
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
+    running = worker.run();
+  }
+
+  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const init: RequestInit = { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const res = await app.request(`/v1${path}`, init);
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+  };
+
+  return {
+    taskQueue, pool, redis, client, app, gateway, callConfig, request,
+    tokenFor: async (number: string) => `Bearer ${(await mintToken(auth, number)).token}`,
+    query: (callId: string): Promise<CallView> => client.workflow.getHandle(workflowIdFor(callId)).query(callViewQuery),
+    handle: (callId: string) => client.workflow.getHandle(workflowIdFor(callId)),
+    rows: async (sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows,
+    async close() {
+      if (worker) {
+        worker.shutdown();
+        await running;
+      }
+      await Promise.allSettled([nativeConnection?.close(), connection.close(), pool.end(), redis.quit()]);
+    },
+  };
+}
+export type Harness = Awaited<ReturnType<typeof createHarness>>;
+
+export const newCallId = () => `t-${randomUUID()}`;
+
+/** Polls until `check` returns a value without throwing, or fails with its last error. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
