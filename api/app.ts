@@ -5,6 +5,8 @@ import { authenticate, type AuthEnv } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorJson, toApiError } from './errors.js';
 import { callRoutes } from './routes/calls.js';
+import { operatorRoutes } from './routes/operators.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -21,9 +23,13 @@ export function createApp(deps: ApiDeps) {
 
   const v1 = new OpenAPIHono<AuthEnv>();
   v1.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`); } }));
+  // Webhooks authenticate by their provider's signature, not a bearer token.
+  v1.route('/webhooks', webhookRoutes(deps));
   v1.use('/calls/*', authenticate(deps.auth));
   v1.use('/calls', authenticate(deps.auth));
+  v1.use('/stats', authenticate(deps.auth));
   v1.route('/calls', callRoutes(deps));
+  v1.route('/', operatorRoutes(deps));
   app.route('/v1', v1);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY for operators, a JWT from POST /v1/auth/tokens for chat clients' });

@@ -23,6 +23,13 @@ export async function connectDeps(config: Config): Promise<ApiDeps & { close(): 
     gateway,
     stores: { pool, redis },
     auth: { adminKey: config.ADMIN_API_KEY!, jwtSecret: config.JWT_SECRET!, tokenTtlSeconds: TOKEN_TTL_SECONDS },
+    webhooks: { twilioAuthToken: config.TWILIO_AUTH_TOKEN!, publicBaseUrl: config.PUBLIC_BASE_URL, secret: config.WEBHOOK_SECRET!, toleranceSeconds: 300 },
+    rateLimit: { perCaller: config.RATE_LIMIT_PER_CALLER, perIp: config.RATE_LIMIT_PER_IP, windowSeconds: 60 },
+    checks: {
+      temporal: () => connection.healthService.check({}),
+      postgres: () => pool.query('SELECT 1'),
+      redis: () => redis.ping(),
+    },
     async close() {
       await Promise.allSettled([connection.close(), pool.end(), redis.quit()]);
     },

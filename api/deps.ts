@@ -2,9 +2,30 @@ import type { Stores } from '../activities/store/call-reader.js';
 import type { AuthSettings } from './auth.js';
 import type { CallGateway } from './call-gateway.js';
 
+export interface WebhookSettings {
+  /** Twilio's auth token: the key of X-Twilio-Signature. */
+  twilioAuthToken: string;
+  /** The public URL Twilio calls (behind a proxy the local URL differs); signatures cover it. */
+  publicBaseUrl?: string;
+  /** WEBHOOK_SECRET for the generic signed JSON feed. */
+  secret: string;
+  toleranceSeconds: number;
+}
+
+export interface RateLimitSettings {
+  /** Requests per window per principal (caller number or admin) and per IP; 0 disables. */
+  perCaller: number;
+  perIp: number;
+  windowSeconds: number;
+}
+
 /** Everything the app needs, built by the entry point (or a test): nothing connects at import time. */
 export interface ApiDeps {
   gateway: CallGateway;
   stores: Stores;
   auth: AuthSettings;
+  webhooks: WebhookSettings;
+  rateLimit: RateLimitSettings;
+  /** Readiness probes by dependency name (temporal, postgres, redis): each throws when down. */
+  checks: Record<string, () => Promise<unknown>>;
 }

@@ -10,6 +10,8 @@ export interface SessionSnapshot {
   call: CallView;
   lastActivityMs: number;
   dedup: DedupSnapshot;
+  /** Highest provider sequence seen per leg (absent in histories from before ordering existed). */
+  order?: Record<string, number>;
 }
 
 export type Mode = 'signal' | 'update';
@@ -18,6 +20,7 @@ export class CallSession {
   call: CallView;
   lastActivityMs: number;
   private readonly dedup: Dedup;
+  private readonly order: Record<string, number>;
 
   constructor(
     private readonly config: CallConfig,
@@ -28,6 +31,7 @@ export class CallSession {
     this.call = snapshot?.call ?? initialView(start, workflowId, Date.now());
     this.lastActivityMs = snapshot?.lastActivityMs ?? Date.now();
     this.dedup = new Dedup(snapshot?.dedup);
+    this.order = { ...snapshot?.order };
   }
 
   get ended(): boolean {
@@ -35,7 +39,7 @@ export class CallSession {
   }
 
   snapshot(): SessionSnapshot {
-    return { call: this.call, lastActivityMs: this.lastActivityMs, dedup: this.dedup.snapshot() };
+    return { call: this.call, lastActivityMs: this.lastActivityMs, dedup: this.dedup.snapshot(), order: { ...this.order } };
   }
 
   /** Records the start; the row in `calls` exists from here on. */
@@ -51,8 +55,12 @@ export class CallSession {
   async apply(event: CallEvent, mode: Mode): Promise<CallView> {
     if (this.dedup.has(event.key)) return this.call;
     const now = Date.now();
-    const result = transition(this.call, event, now, this.config);
-    const { type, key, at, ...payload } = event;
+    const stale = event.order && (this.order[event.order.leg] ?? -1) >= event.order.n;
+    const result = stale
+      ? ({ ok: false, code: CallErrorType.invalidState, reason: 'stale: a later provider event was already applied' } as const)
+      : transition(this.call, event, now, this.config);
+    if (event.order && !stale) this.order[event.order.leg] = event.order.n;
+    const { type, key, at, order: _order, ...payload } = event;
     if (!result.ok) {
       if (this.call.status !== 'ended') {
         await this.record({ key, type, applied: false, at, payload: { ...payload, ignored: result.reason } }, this.call);

@@ -49,15 +49,19 @@ export function transition(call: CallView, event: CallEvent, now: number, config
       const base = call.status === 'ringing' ? { ...call, status: 'active' as const, answeredAt: iso(now) } : call;
       return ok({ ...base, turnCount: call.turnCount + 1 }, { role, text: event.text });
     }
-    case 'drop':
-      if (call.status !== 'active') return reject(CallErrorType.invalidState, `cannot drop a ${call.status} call`);
+    case 'drop': {
+      // A hangup after an answer that was delivered late still drops the call.
+      const answeredLate = call.status === 'ringing' && event.answered;
+      if (call.status !== 'active' && !answeredLate) return reject(CallErrorType.invalidState, `cannot drop a ${call.status} call`);
       return ok({
         ...call,
+        answeredAt: call.answeredAt ?? iso(now),
         status: 'dropped',
         droppedAt: iso(now),
         resumeDeadline: iso(now + config.resumeWindowMs),
         dropCount: call.dropCount + 1,
       });
+    }
     case 'resume':
       if (call.status !== 'dropped') return reject(CallErrorType.invalidState, `cannot resume a ${call.status} call`);
       if (now > Date.parse(call.resumeDeadline!)) return reject(CallErrorType.windowExpired, 'the resume window has passed');

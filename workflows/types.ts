@@ -72,12 +72,14 @@ interface EventBase {
   key: string;
   /** When the event happened at its source; audit only, state uses workflow time. */
   at?: string;
+  /** Provider ordering within one leg (Twilio's SequenceNumber): an event older than one applied is stale. */
+  order?: { leg: string; n: number };
 }
 export type CallEvent =
   | (EventBase & { type: 'answered' })
   | (EventBase & { type: 'turn'; role: Role; text: string })
   | (EventBase & { type: 'message'; text: string })
-  | (EventBase & { type: 'drop'; reason?: string })
+  | (EventBase & { type: 'drop'; reason?: string; /** the provider saw the call answered (a hangup after talking) */ answered?: boolean })
   | (EventBase & { type: 'resume'; leg?: string })
   | (EventBase & { type: 'end'; disposition?: Disposition; reason?: string })
   | (EventBase & { type: 'leg'; leg: string });

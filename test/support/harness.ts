@@ -12,11 +12,15 @@ import { selectCall } from '../../activities/store/calls-table.js';
 import { createApp } from '../../api/app.js';
 import { mintToken, type AuthSettings } from '../../api/auth.js';
 import { CallGateway } from '../../api/call-gateway.js';
+import type { RateLimitSettings } from '../../api/deps.js';
 import { createCallWorker } from '../../worker/create-worker.js';
 import { callViewQuery, workflowIdFor } from '../../workflows/messages.js';
 import type { CallConfig, CallView } from '../../workflows/types.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
+export const TWILIO_TOKEN = 'test-twilio-auth-token';
+export const PUBLIC_BASE_URL = 'https://callwright.example.com';
+export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 export const auth: AuthSettings = { adminKey: ADMIN_KEY, jwtSecret: 'test-jwt-secret-0123456789', tokenTtlSeconds: 600 };
 
 export interface HarnessOptions {
@@ -24,6 +28,7 @@ export interface HarnessOptions {
   responder?: Responder;
   /** Start no in-process worker (the test runs one in a child process). */
   noWorker?: boolean;
+  rateLimit?: Partial<RateLimitSettings>;
 }
 
 let runtimeInstalled = false;
@@ -40,7 +45,14 @@ export async function createHarness(options: HarnessOptions = {}) {
   const client = new Client({ connection });
   const callConfig: CallConfig = { resumeWindowMs: 600_000, idleTimeoutMs: 1_800_000, historyLimit: 10_000, ...options.call };
   const gateway = new CallGateway(client, { taskQueue, call: callConfig }, async (id) => (await selectCall(pool, id)) !== null);
-  const app = createApp({ gateway, stores: { pool, redis }, auth });
+  const app = createApp({
+    gateway,
+    stores: { pool, redis },
+    auth,
+    webhooks: { twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL, secret: WEBHOOK_SECRET, toleranceSeconds: 300 },
+    rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60, ...options.rateLimit },
+    checks: { temporal: () => connection.healthService.check({}), postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
+  });
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
