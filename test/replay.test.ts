@@ -1,0 +1,72 @@
+// Replays committed histories of every released shape of the call workflow against today's code.
+// Record new ones after a shape change with: RECORD_HISTORIES=1 npx vitest run test/replay.test.ts
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { callEventSignal, callEventUpdate } from '../workflows/messages.js';
+import { createHarness, eventually, newCallId, type Harness } from './support/harness.js';
+
+const dir = new URL('./histories/', import.meta.url);
+
+describe('replay', () => {
+  it('every committed history replays without nondeterminism', async () => {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const file of files) {
+      // Saved with the History message's own toJSON; fromObject reads that shape back.
+      const history = temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(new URL(file, dir), 'utf8')));
+      // Throws DeterminismViolationError (or any workflow task failure) when the code no longer fits.
+      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file);
+    }
+  });
+});
+
+describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness({ call: { resumeWindowMs: 1_000, historyLimit: 100 } });
+  });
+  afterAll(() => h?.close());
+
+  const save = async (name: string, callId: string, runId?: string) => {
+    const history = await h.client.workflow.getHandle(`call-${callId}`, runId).fetchHistory();
+    await writeFile(new URL(`${name}.json`, dir), JSON.stringify(history, null, 1));
+  };
+
+  it('chat: messages, drop, resume, end', async () => {
+    const id = newCallId();
+    await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550000001' });
+    await h.request('POST', `/calls/${id}/messages`, { text: 'my name is Ada', messageId: 'a' });
+    await h.request('POST', `/calls/${id}/messages`, { text: 'my name is Ada', messageId: 'a' });
+    await h.request('POST', `/calls/${id}/drop`, {});
+    await h.request('POST', `/calls/${id}/messages`, { text: 'what is my name?' });
+    await h.request('POST', `/calls/${id}/end`, {});
+    await h.handle(id).result();
+    await save('chat-drop-resume-end', id);
+  });
+
+  it('voice: ignored events, turns, drop, abandoned', async () => {
+    const id = newCallId();
+    await h.request('POST', '/calls', { callId: id, channel: 'voice', from: '+15550000002' });
+    await h.handle(id).signal(callEventSignal, { type: 'resume', key: 'r0' });
+    await h.handle(id).signal(callEventSignal, { type: 'answered', key: 'a1', order: { leg: id, n: 2 } });
+    await h.handle(id).signal(callEventSignal, { type: 'answered', key: 'a0', order: { leg: id, n: 1 } });
+    await h.request('POST', `/calls/${id}/turns`, { role: 'user', text: 'hello', eventId: 't1' });
+    await h.request('POST', `/calls/${id}/turns`, { role: 'assistant', text: 'hi', eventId: 't2' });
+    await eventually(async () => expect((await h.query(id)).turnCount).toBe(2));
+    await h.handle(id).executeUpdate(callEventUpdate, { args: [{ type: 'drop', key: 'd1' }] });
+    await h.handle(id).result();
+    await save('voice-ignored-abandoned', id);
+  });
+
+  it('a long call that continues as new', async () => {
+    const id = newCallId();
+    await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550000003' });
+    const first = (await h.handle(id).describe()).runId;
+    for (let i = 0; i < 8; i++) await h.request('POST', `/calls/${id}/messages`, { text: `message ${i}` });
+    expect((await h.handle(id).describe()).runId).not.toBe(first);
+    await save('chat-continued-as-new', id, first);
+  });
+});

@@ -1,0 +1,63 @@
+// The worker process is SIGKILLed mid-conversation and started again: nothing lost or doubled.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { expectEverywhere, eventRows, turnRows } from './support/assertions.js';
+import { createHarness, newCallId, type Harness } from './support/harness.js';
+
+let h: Harness;
+const children: ChildProcess[] = [];
+
+function startWorker(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: inject('databaseUrl'),
+      REDIS_URL: inject('redisUrl'),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('worker ready') && resolve(child));
+    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+  });
+}
+
+beforeAll(async () => {
+  h = await createHarness({ noWorker: true });
+});
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await h?.close();
+});
+
+it('continues after the worker is killed mid-conversation, with no turn lost or doubled', async () => {
+  let worker = await startWorker();
+  const id = newCallId();
+  await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550008888' });
+  const say = (text: string, messageId: string) => h.request('POST', `/calls/${id}/messages`, { text, messageId });
+  expect((await say('my name is Ada', 'm1')).status).toBe(200);
+  expect((await say('hello', 'm2')).status).toBe(200);
+
+  // Kill the worker, then send while it is down: the update waits in Temporal for a worker.
+  worker.kill('SIGKILL');
+  await new Promise((r) => worker.once('exit', r));
+  const pending = say('what is my name?', 'm3');
+  // A client retrying the same message while the worker is down must not double it.
+  const retried = say('what is my name?', 'm3');
+  worker = await startWorker();
+  const [first, second] = await Promise.all([pending, retried]);
+  expect(first.status).toBe(200);
+  expect(first.body.reply.text).toBe('Your name is Ada.');
+  expect(second.body.reply).toEqual(first.body.reply);
+  expect((await say('thanks', 'm4')).status).toBe(200);
+
+  await expectEverywhere(h, id, { status: 'active', turnCount: 8 });
+  expect((await turnRows(h, id)).map((t) => t.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  const keys = (await eventRows(h, id)).map((e) => e.key);
+  expect(new Set(keys).size).toBe(keys.length);
+});
