@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../config/duration.js';
+import { ConfigError, loadConfig } from '../config/env.js';
+
+describe('configuration', () => {
+  it('parses the duration forms of the contract', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('2s')).toBe(2000);
+    expect(parseDuration('10m')).toBe(600_000);
+    expect(parseDuration('1h')).toBe(3_600_000);
+    expect(parseDuration('1500')).toBe(1500);
+    for (const bad of ['', 'ten minutes', '-5s', '0s', '5 parsecs']) expect(parseDuration(bad), bad).toBeNull();
+  });
+
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ PORT: 3000, TEMPORAL_ADDRESS: 'localhost:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'calls', RESUME_WINDOW: 600_000, IDLE_TIMEOUT: 1_800_000 });
+  });
+
+  it('names every bad variable', () => {
+    const err = (() => {
+      try {
+        loadConfig({ RESUME_WINDOW: 'soon', PORT: 'eighty', DATABASE_URL: 'mysql://x' });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.message).toMatch(/RESUME_WINDOW/);
+    expect(err!.message).toMatch(/PORT/);
+    expect(err!.message).toMatch(/DATABASE_URL/);
+  });
+
+  it('refuses to start in production without secrets', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ADMIN_API_KEY: required in production/);
+  });
+
+  it('stops the worker process with a message naming the variable', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env: { ...process.env, IDLE_TIMEOUT: 'forever' }, encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(78);
+    expect(run.stderr).toMatch(/IDLE_TIMEOUT: "forever" is not a duration/);
+  });
+});
