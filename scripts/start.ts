@@ -1,0 +1,101 @@
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrate } from '../db/migrate.js';
+import { startPostgres } from './services/postgres.js';
+import { spawnPrefixed, startTogether, stopProcess, waitUntil, type Stoppable } from './services/process.js';
+import { startRedis } from './services/redis.js';
+import { startTemporal } from './services/temporal.js';
+
+// Runs the whole stack on this machine: Temporal, PostgreSQL and Redis (unless the environment points at
+// existing ones), then the worker and the API. State persists in the data dir across restarts.
+const root = fileURLToPath(new URL('..', import.meta.url));
+const env = process.env;
+const dataDir = resolve(env.CALLWRIGHT_DATA_DIR ?? join(root, '.data'));
+const apiPort = Number(env.PORT ?? 3000);
+
+const running: Stoppable[] = [];
+let stopping = false;
+
+async function shutdown(code: number, reason?: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (reason) console.error(reason);
+  for (const item of running.reverse()) await item.stop().catch((err: Error) => console.error(err.message));
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  const none = Promise.resolve(undefined);
+  const [temporal, postgres, redis] = await startTogether([
+    env.TEMPORAL_ADDRESS
+      ? none
+      : startTemporal({
+          dataDir: join(dataDir, 'temporal'),
+          port: 7233,
+          uiPort: 8233,
+          namespace: env.TEMPORAL_NAMESPACE,
+          echo: true,
+        }),
+    env.DATABASE_URL ? none : startPostgres({ dataDir: join(dataDir, 'postgres'), port: 5433, echo: true }),
+    env.REDIS_URL ? none : startRedis({ dataDir: join(dataDir, 'redis'), port: 6380, appendOnly: true, echo: true }),
+  ] as const);
+  const local = [temporal, postgres, redis].filter((server) => server !== undefined);
+  running.push(...local);
+
+  const urls = {
+    DATABASE_URL: env.DATABASE_URL || postgres!.url,
+    REDIS_URL: env.REDIS_URL || redis!.url,
+    TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS || temporal!.address,
+  };
+  await migrate(urls.DATABASE_URL);
+
+  const children = ['worker', 'api'].map((name) =>
+    spawnPrefixed(name, process.execPath, ['--import', 'tsx', `${name}/main.ts`], {
+      cwd: root,
+      env: { ...env, ...urls },
+      echo: true,
+    }),
+  );
+  running.push({ stop: () => Promise.all(children.map((child) => stopProcess(child))).then(() => undefined) });
+  for (const child of children) {
+    void child.exited.then((code) => shutdown(1, `${child.name} exited (${code}); stopping everything`));
+  }
+
+  const api = `http://localhost:${apiPort}`;
+  await waitUntil('the API to answer /healthz', async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined), {
+    proc: children[1],
+    timeoutMs: 120_000,
+    intervalMs: 250,
+  }).catch((err: Error) => console.error(`warning: ${err.message.split('\n')[0]}`));
+  if (!stopping) {
+    printBox([
+      ['API', api],
+      ['API docs', `${api}/docs`],
+      ['Temporal UI', temporal?.uiUrl ?? '(external Temporal server)'],
+      ['Temporal', urls.TEMPORAL_ADDRESS],
+      ['PostgreSQL', redact(urls.DATABASE_URL)],
+      ['Redis', redact(urls.REDIS_URL)],
+      ...(local.length ? [['Data dir', dataDir] as [string, string]] : []),
+    ]);
+  }
+} catch (err) {
+  await shutdown(1, `start failed: ${(err as Error).message}`);
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+function printBox(rows: [string, string][]): void {
+  const lines = ['Callwright is running (Ctrl+C stops everything)', '', ...rows.map(([k, v]) => `${k.padEnd(12)} ${v}`)];
+  const width = Math.max(...lines.map((line) => line.length));
+  console.log(
+    [`┌${'─'.repeat(width + 2)}┐`, ...lines.map((line) => `│ ${line.padEnd(width)} │`), `└${'─'.repeat(width + 2)}┘`].join(
+      '\n',
+    ),
+  );
+}

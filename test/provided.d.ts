@@ -1,0 +1,10 @@
+import 'vitest';
+
+// What test/global-setup.ts hands every test file through inject().
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    redisUrl: string;
+    temporalAddress: string;
+  }
+}
