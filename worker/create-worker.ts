@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { activityOutcomes } from './telemetry.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -21,6 +22,7 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     activities: createActivities(opts.deps),
+    interceptors: { activity: [activityOutcomes] },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
   });
 }

@@ -4,9 +4,13 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createResponder } from '../activities/responder/index.js';
 import { loadConfigOrExit } from '../config/env.js';
+import { createLogger } from '../observability/logger.js';
 import { createCallWorker } from './create-worker.js';
+import { installRuntime } from './telemetry.js';
 
 const config = loadConfigOrExit();
+const logger = createLogger(config.LOG_LEVEL, 'worker');
+installRuntime(logger, config.WORKER_METRICS_PORT);
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
 const responder = await createResponder({
@@ -22,8 +26,8 @@ const worker = await createCallWorker({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   deps: { pool, redis, responder },
 });
-console.log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
+logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: `:${config.WORKER_METRICS_PORT}/metrics` }, 'worker polling');
 // Worker.create installs SIGINT/SIGTERM handlers: run() resolves once in-flight tasks have drained.
 await worker.run();
 await Promise.allSettled([connection.close(), pool.end(), redis.quit()]);
-console.log('worker stopped');
+logger.info('worker stopped');

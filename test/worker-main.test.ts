@@ -1,0 +1,59 @@
+// The real worker entry point: Prometheus metrics of its own and JSON logs tagged with the call.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { freePort } from '../scripts/services/process.js';
+import { createHarness, eventually, newCallId, type Harness } from './support/harness.js';
+
+let h: Harness;
+let worker: ChildProcess;
+let metricsUrl: string;
+let stdout = '';
+
+beforeAll(async () => {
+  h = await createHarness({ noWorker: true });
+  const port = await freePort();
+  metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: inject('databaseUrl'),
+      REDIS_URL: inject('redisUrl'),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      WORKER_METRICS_PORT: String(port),
+      LOG_LEVEL: 'debug',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  worker.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  await eventually(() => expect(stdout).toContain('worker polling'), 60_000);
+});
+afterAll(async () => {
+  worker?.kill('SIGTERM');
+  await h?.close();
+});
+
+it('exports SDK metrics and activity outcomes, and logs JSON lines with callId and masked numbers', async () => {
+  const id = newCallId();
+  await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550009876' });
+  expect((await h.request('POST', `/calls/${id}/messages`, { text: 'hello' })).status).toBe(200);
+
+  const metrics = await eventually(async () => {
+    const text = await (await fetch(metricsUrl)).text();
+    expect(text).toMatch(/callwright_activity_outcomes\{[^}]*activity_type="recordEvent"[^}]*outcome="completed"[^}]*\} [1-9]/);
+    return text;
+  });
+  expect(metrics).toMatch(/temporal_workflow_completed|temporal_activity_execution_latency|temporal_request/);
+
+  // Stop the worker: a graceful shutdown logs its last line and exits 0.
+  const exited = new Promise<number | null>((r) => worker.once('exit', r));
+  worker.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  expect(lines.some((l) => l.msg === 'worker stopped')).toBe(true);
+  const aboutCall = lines.filter((l) => l.workflowId === `call-${id}`);
+  expect(aboutCall.length).toBeGreaterThan(0);
+  expect(aboutCall.every((l) => l.callId === id)).toBe(true);
+  expect(stdout).not.toContain('+15550009876');
+});
