@@ -2,7 +2,7 @@
 // private task queue, and the Hono app driven without a network.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -14,6 +14,7 @@ import { mintToken, type AuthSettings } from '../../api/auth.js';
 import { CallGateway } from '../../api/call-gateway.js';
 import type { RateLimitSettings } from '../../api/deps.js';
 import { createCallWorker } from '../../worker/create-worker.js';
+import { quietRuntime } from './runtime.js';
 import { callViewQuery, workflowIdFor } from '../../workflows/messages.js';
 import type { CallConfig, CallView } from '../../workflows/types.js';
 
@@ -31,13 +32,8 @@ export interface HarnessOptions {
   rateLimit?: Partial<RateLimitSettings>;
 }
 
-let runtimeInstalled = false;
-
 export async function createHarness(options: HarnessOptions = {}) {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
+  quietRuntime();
   const taskQueue = `test-${randomUUID()}`;
   const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 5 });
   const redis = new Redis(inject('redisUrl'));
