@@ -6,5 +6,7 @@ declare module 'vitest' {
     databaseUrl: string;
     redisUrl: string;
     temporalAddress: string;
+    /** The dev server's Web UI, e.g. http://localhost:8233. */
+    temporalUiUrl: string;
   }
 }

@@ -65,4 +65,4 @@ it.skipIf(!launcher)('a dropped call with the default window is still resumable 
   });
   const [row] = (await pool.query('SELECT status, disposition FROM calls WHERE call_id = $1', [callId])).rows;
   expect(row).toEqual({ status: 'ended', disposition: 'abandoned' });
-});
+}, 180_000);

@@ -113,14 +113,14 @@ describe('POST /webhooks/twilio: lifecycle', () => {
   const normalize = (value: unknown, sid: string, from: string) => JSON.parse(JSON.stringify(value).replaceAll(sid, '<sid>').replaceAll(from, '<from>'));
 
   async function settled(sid: string) {
-    await expectEverywhere(h, sid, { status: 'dropped', dropCount: 1 });
     // Stale callbacks are recorded as ignored after the drop: wait for one row per distinct callback.
     const events = await eventually(async () => {
       const rows = await eventRows(h, sid);
       expect(rows).toHaveLength(1 + FULL.length);
       return rows;
     });
-    const view = await h.query(sid);
+    // The row lands before the workflow takes the activity's result: wait for the state to catch up.
+    const view = await expectEverywhere(h, sid, { status: 'dropped', dropCount: 1, version: Math.max(...events.map((e) => e.seq)) });
     const [row] = await h.rows(
       `SELECT status, disposition, channel, direction, to_number, provider, legs, turn_count, drop_count, resume_count, version, context, metadata,
               answered_at IS NOT NULL AS answered, ended_at IS NULL AS open, resume_deadline - dropped_at AS window

@@ -20,14 +20,14 @@ export function summarizeCall(call: { from: string; channel: string; direction: 
   return `${call.channel} call ${call.direction === 'inbound' ? 'from' : 'to'} ${call.from}${call.provider ? ` via ${call.provider}` : ''}`;
 }
 
-/** Markdown for the UI's current-details panel. */
+/** Markdown for the UI's current-details panel: a list, so each fact keeps its own line. */
 export function describeCall(call: CallView): string {
   const lines = [
-    `**Status:** ${call.status}${call.disposition ? ` (${call.disposition})` : ''}`,
-    `**Caller:** ${call.from} · ${call.channel} · ${call.direction}`,
-    `**Turns:** ${call.turnCount} · **Drops:** ${call.dropCount} · **Resumes:** ${call.resumeCount}`,
+    `- **Status:** ${call.status}${call.disposition ? ` (${call.disposition})` : ''}`,
+    `- **Caller:** ${call.from} · ${call.channel} · ${call.direction}`,
+    `- **Turns:** ${call.turnCount} · **Drops:** ${call.dropCount} · **Resumes:** ${call.resumeCount}`,
   ];
-  if (call.status === 'dropped') lines.push(`**Resume by:** ${call.resumeDeadline}`);
-  if (call.legs.length > 1) lines.push(`**Legs:** ${call.legs.join(', ')}`);
+  if (call.status === 'dropped') lines.push(`- **Resume by:** ${call.resumeDeadline}`);
+  if (call.legs.length > 1) lines.push(`- **Legs:** ${call.legs.join(', ')}`);
   return lines.join('\n');
 }
