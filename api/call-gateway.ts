@@ -2,7 +2,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { callWorkflow } from '../workflows/call.js';
 import { callEventSignal, callEventUpdate, callViewQuery, chatMessageUpdate, workflowIdFor, type ChatMessage } from '../workflows/messages.js';
-import { summarizeCall } from '../workflows/operator-view.js';
+import { detailCall, summarizeCall } from '../workflows/operator-view.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from '../workflows/types.js';
 import { ApiError } from './errors.js';
 import { fromTemporal, isWorkflowGone } from './temporal-errors.js';
@@ -28,6 +28,7 @@ export class CallGateway {
       // A callId names one call forever: an ended call is never restarted.
       workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
       staticSummary: summarizeCall(start),
+      staticDetails: detailCall(start),
     };
   }
 

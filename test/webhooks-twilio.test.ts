@@ -2,8 +2,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventRows, expectEverywhere } from './support/assertions.js';
-import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './support/harness.js';
+import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { eventRows, expectEverywhere, turnRows } from './support/assertions.js';
+import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET, type Harness } from './support/harness.js';
 
 const PATH = '/v1/webhooks/twilio';
 const SEQUENCE = { initiated: 0, ringing: 1, 'in-progress': 2, completed: 3, busy: 2, 'no-answer': 2, failed: 2, canceled: 2 } as const;
@@ -207,6 +208,11 @@ describe('POST /webhooks/twilio: callback matching', () => {
     await expectEverywhere(h, first, { status: 'active', resumeCount: 1, dropCount: 1, legs: [first, second] });
     expect(await h.redis.get(`leg:${second}`)).toBe(first);
     expect(await workflowExists(h, second)).toBe(false);
+    // The voice pipeline on the new leg knows only its CallSid: its turns still reach the call.
+    const body = JSON.stringify({ eventId: `turn-${second}`, type: 'call.turn', callId: second, data: { role: 'user', text: 'sorry, we got cut off' } });
+    const res = await h.app.request('/v1/webhooks/events', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) } });
+    expect(res.status).toBe(202);
+    await eventually(async () => expect((await turnRows(h, first)).at(-1)).toMatchObject({ role: 'user', text: 'sorry, we got cut off' }));
 
     await deliver(h, second, from, ['in-progress', 'ringing']); // the call is already resumed: nothing more happens
     // Redis may be flushed: PostgreSQL still knows which call took the leg.
@@ -216,7 +222,7 @@ describe('POST /webhooks/twilio: callback matching', () => {
     expect(await workflowExists(h, second)).toBe(false);
     expect(await h.rows('SELECT 1 FROM calls WHERE call_id = $1', [second])).toEqual([]);
     const keys = (await eventRows(h, first)).filter((e) => e.applied).map((e) => e.key);
-    expect(keys.slice(-2)).toEqual([`twilio:${second}:resume`, `twilio:${second}:completed`]);
+    expect(keys.slice(-3)).toEqual([`twilio:${second}:resume`, `turn-${second}`, `twilio:${second}:completed`]);
   });
 
   it('a call back that is never answered returns the call to dropped', async () => {

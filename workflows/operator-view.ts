@@ -20,6 +20,16 @@ export function summarizeCall(call: { from: string; channel: string; direction: 
   return `${call.channel} call ${call.direction === 'inbound' ? 'from' : 'to'} ${call.from}${call.provider ? ` via ${call.provider}` : ''}`;
 }
 
+/** Markdown fixed at start for the UI's details panel: the facts that never change. */
+export function detailCall(start: { callId: string; from: string; to: string | null; channel: string; direction: string; provider: string | null }): string {
+  return [
+    `- **Call:** ${start.callId}`,
+    `- **Caller:** ${start.from}${start.to ? ` → ${start.to}` : ''}`,
+    `- **Channel:** ${start.channel} · ${start.direction}`,
+    `- **Provider:** ${start.provider ?? 'API'}`,
+  ].join('\n');
+}
+
 /** Markdown for the UI's current-details panel: a list, so each fact keeps its own line. */
 export function describeCall(call: CallView): string {
   const lines = [

@@ -7,6 +7,7 @@ import { ApiError } from '../errors.js';
 import { json, router } from '../openapi.js';
 import { ErrorSchema } from '../schemas.js';
 import { feedEvent, feedStart, startSignal } from '../webhooks/feed-events.js';
+import { resolveLeg } from '../webhooks/leg-map.js';
 import { Accepted, FeedEvent, FeedSignatureHeader, TwilioSignatureHeader, TwilioStatusCallback } from '../webhooks/schemas.js';
 import { verifyFeedSignature } from '../webhooks/signed-feed.js';
 import { twilioCallbacks } from '../webhooks/twilio-callbacks.js';
@@ -68,7 +69,7 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
       const e = c.req.valid('json');
       if (e.type === 'call.started') {
         await gateway.signalWithStart(feedStart(e), startSignal(e));
-      } else if (!(await gateway.signal(e.callId, feedEvent(e))) && !(await or503(() => readCall(stores, e.callId)))) {
+      } else if (!(await gateway.signal(await or503(() => resolveLeg(stores, e.callId)), feedEvent(e))) && !(await or503(() => readCall(stores, e.callId)))) {
         // A minimal start would fix channel and caller by guesswork; the sender retries non-2xx instead.
         throw new ApiError('not_found', `no call ${e.callId}: deliver call.started first`);
       }

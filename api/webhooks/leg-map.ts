@@ -33,3 +33,11 @@ async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
   if (!dropped || dropped === cb.sid || (await readCall(stores, cb.sid))) return cb.sid;
   return dropped;
 }
+
+/** The call a provider leg id belongs to (its own id when it is a first leg or unknown). */
+export async function resolveLeg(stores: Stores, sid: string): Promise<string> {
+  const known = await stores.redis.get(legKey(sid));
+  if (known) return known;
+  const owner = await stores.pool.query<{ call_id: string }>('SELECT call_id FROM calls WHERE legs @> ARRAY[$1]::text[] LIMIT 1', [sid]);
+  return owner.rows[0]?.call_id ?? sid;
+}
