@@ -3,9 +3,13 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { authenticate, type AuthEnv } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { docsPage, OPENAPI_CONFIG } from './docs.js';
 import { ApiError, errorJson, toApiError } from './errors.js';
+import { rateLimit } from './rate-limit.js';
 import { callRoutes } from './routes/calls.js';
+import { healthRoutes } from './routes/health.js';
 import { operatorRoutes } from './routes/operators.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -19,20 +23,21 @@ export function createApp(deps: ApiDeps) {
   });
   app.notFound((c) => errorJson(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`)));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.route('/', healthRoutes(deps));
 
   const v1 = new OpenAPIHono<AuthEnv>();
   v1.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`); } }));
   // Webhooks authenticate by their provider's signature, not a bearer token.
   v1.route('/webhooks', webhookRoutes(deps));
-  v1.use('/calls/*', authenticate(deps.auth));
-  v1.use('/calls', authenticate(deps.auth));
-  v1.use('/stats', authenticate(deps.auth));
+  // '/calls/*' also matches '/calls'. Limits count after authenticate, so the caller is known.
+  for (const path of ['/calls/*', '/stats', '/auth/*']) v1.use(path, authenticate(deps.auth), rateLimit(deps.rateLimit, deps.stores.redis));
   v1.route('/calls', callRoutes(deps));
+  v1.route('/auth', tokenRoutes(deps));
   v1.route('/', operatorRoutes(deps));
   app.route('/v1', v1);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY for operators, a JWT from POST /v1/auth/tokens for chat clients' });
-  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Callwright API', version: '1.0.0', description: 'Durable call lifecycles on Temporal' } });
+  app.doc31('/openapi.json', OPENAPI_CONFIG);
+  app.get('/docs', docsPage(() => app.getOpenAPI31Document(OPENAPI_CONFIG)));
   return app;
 }

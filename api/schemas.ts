@@ -4,7 +4,18 @@ import { CHANNELS, DIRECTIONS, DISPOSITIONS, ROLES, STATUSES } from '../workflow
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, . _ : - only');
 export const phone = z.string().min(3).max(64).regex(/^[+\w.@:-]+$/, 'a phone number or chat handle');
-const key = z.string().min(1).max(200);
+// PostgreSQL text and jsonb refuse NUL: a NUL that got into a workflow would fail its record activity forever.
+const NO_NUL = /^[^\u0000]*$/;
+const text = () => z.string().regex(NO_NUL, 'must not contain NUL (\\u0000)');
+const key = text().min(1).max(200);
+const MAX_DEPTH = 32;
+/** What jsonb stores: no NUL in keys or strings, nesting no deeper than a person writes. */
+function storable(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return !value.includes('\u0000');
+  if (value === null || typeof value !== 'object') return true;
+  return depth < MAX_DEPTH && Object.entries(value).every(([k, v]) => !k.includes('\u0000') && storable(v, depth + 1));
+}
+const metadata = z.record(z.string(), z.unknown()).refine((m) => storable(m), `no NUL (\\u0000), at most ${MAX_DEPTH} levels deep`);
 const time = z.string().datetime({ offset: true });
 
 export const CallIdParam = z.object({ callId: id.openapi({ param: { name: 'callId', in: 'path' } }) });
@@ -42,27 +53,69 @@ export const StartCallBody = z
     to: phone.optional(),
     direction: z.enum(DIRECTIONS).default('inbound'),
     answered: z.boolean().optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: metadata.optional(),
   })
   .strict()
   .openapi('StartCall');
 
-export const MessageBody = z.object({ text: z.string().trim().min(1).max(4000), messageId: key.optional() }).strict().openapi('ChatMessage');
+export const MessageBody = z.object({ text: text().trim().min(1).max(4000), messageId: key.optional() }).strict().openapi('ChatMessage');
 export const MessageReplySchema = z.object({ reply: TurnSchema, call: CallViewSchema }).openapi('MessageReply');
 
 export const VoiceTurnBody = z
-  .object({ role: z.enum(ROLES), text: z.string().min(1).max(8000), eventId: key.optional(), at: time.optional() })
+  .object({ role: z.enum(ROLES), text: text().min(1).max(8000), eventId: key.optional(), at: time.optional() })
   .strict()
   .openapi('VoiceTurn');
-export const DropBody = z.object({ reason: z.string().max(200).optional(), eventId: key.optional() }).strict().openapi('Drop');
+export const DropBody = z.object({ reason: text().max(200).optional(), eventId: key.optional() }).strict().openapi('Drop');
 export const ResumeBody = z.object({ eventId: key.optional() }).strict().openapi('Resume');
-export const EndBody = z.object({ disposition: z.enum(DISPOSITIONS).optional(), reason: z.string().max(200).optional(), eventId: key.optional() }).strict().openapi('End');
+export const EndBody = z.object({ disposition: z.enum(DISPOSITIONS).optional(), reason: text().max(200).optional(), eventId: key.optional() }).strict().openapi('End');
 
-export const TurnsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().regex(/^\d{1,9}$/, 'a cursor from nextCursor').optional(),
-});
+/** The Idempotency-Key header stands in for eventId or messageId, with the same limits. */
+export const IdempotencyHeaders = z.object({ 'idempotency-key': key.optional() });
+
+export const TurnsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().regex(/^\d{1,9}$/, 'a cursor from nextCursor').optional(),
+  })
+  .strict();
 export const TurnsPage = z.object({ turns: z.array(TurnSchema), nextCursor: z.string().nullable() }).openapi('TurnsPage');
+
+export const ListCallsQuery = z
+  .object({
+    status: z.enum(STATUSES).optional(),
+    channel: z.enum(CHANNELS).optional(),
+    from: phone.optional().openapi({ description: 'caller number; URL-encode a leading + as %2B' }),
+    since: time.optional().openapi({ description: 'started at or after (ISO 8601)' }),
+    until: time.optional().openapi({ description: 'started before (ISO 8601)' }),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(400).regex(/^[A-Za-z0-9_-]+$/, 'a cursor from nextCursor').optional(),
+  })
+  .strict()
+  .refine((q) => !q.since || !q.until || Date.parse(q.since) < Date.parse(q.until), { message: 'since must be before until', path: ['until'] });
+export const CallsPage = z.object({ calls: z.array(CallViewSchema), nextCursor: z.string().nullable() }).openapi('CallsPage');
+
+export const StatsQuery = z.object({ days: z.coerce.number().int().min(1).max(31).default(7).openapi({ description: 'window in UTC days, today included' }) }).strict();
+const rate = z.number().nullable().openapi({ description: 'between 0 and 1; null when nothing to measure' });
+const seconds = z.number().nullable();
+const ChannelStats = z.object({ calls: z.number().int(), active: z.number().int(), droppedNow: z.number().int(), avgDurationSeconds: seconds });
+export const StatsSchema = z
+  .object({
+    active: z.number().int().openapi({ description: 'calls active now' }),
+    ringing: z.number().int(),
+    droppedNow: z.number().int().openapi({ description: 'calls dropped now, waiting for a callback' }),
+    resumeRate: rate.openapi({ description: 'resumed drops / drops no longer waiting, in the window' }),
+    abandonRate: rate.openapi({ description: 'abandoned / ended calls, in the window' }),
+    avgDurationSeconds: seconds.openapi({ description: 'ended calls in the window, start to end' }),
+    p95DurationSeconds: seconds,
+    avgTurnsPerCall: z.number().nullable(),
+    callsPerDay: z.array(z.object({ day: z.string(), voice: z.number().int(), chat: z.number().int(), total: z.number().int() })),
+    byChannel: z.object({ voice: ChannelStats, chat: ChannelStats }),
+    window: z.object({ since: z.string(), until: z.string(), days: z.number().int() }),
+  })
+  .openapi('Stats');
+
+export const TokenRequest = z.object({ subject: phone.openapi({ description: "the caller number the token's holder may act as" }) }).strict().openapi('TokenRequest');
+export const TokenSchema = z.object({ token: z.string(), expiresAt: z.string() }).openapi('Token');
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })

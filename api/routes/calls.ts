@@ -8,7 +8,7 @@ import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { bearer, body, callErrors, errors, json, router } from '../openapi.js';
 import {
-  CallIdParam, CallViewSchema, DropBody, EndBody, MessageBody, MessageReplySchema, ResumeBody, StartCallBody,
+  CallIdParam, CallViewSchema, DropBody, EndBody, IdempotencyHeaders, MessageBody, MessageReplySchema, ResumeBody, StartCallBody,
   TurnsPage, TurnsQuery, VoiceTurnBody,
 } from '../schemas.js';
 
@@ -27,19 +27,19 @@ const turnsRoute = route({
 });
 const messageRoute = route({
   method: 'post', path: '/{callId}/messages', summary: "Send a chat message; returns the assistant's reply",
-  request: { params: CallIdParam, body: body(MessageBody) },
+  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(MessageBody) },
   responses: { 200: json(MessageReplySchema), 410: json(CallViewSchema, 'resume window expired'), ...callErrors },
 });
 const voiceTurnRoute = route({
   method: 'post', path: '/{callId}/turns', summary: 'Record a transcribed voice turn',
-  request: { params: CallIdParam, body: body(VoiceTurnBody) }, responses: { 202: json(CallViewSchema.pick({ callId: true }), 'accepted'), ...callErrors },
+  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(VoiceTurnBody) }, responses: { 202: json(CallViewSchema.pick({ callId: true }), 'accepted'), ...callErrors },
 });
-const dropRoute = route({ method: 'post', path: '/{callId}/drop', summary: 'Report a disconnect', request: { params: CallIdParam, body: body(DropBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
+const dropRoute = route({ method: 'post', path: '/{callId}/drop', summary: 'Report a disconnect', request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(DropBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
 const resumeRoute = route({
   method: 'post', path: '/{callId}/resume', summary: 'Resume a dropped call within its window',
-  request: { params: CallIdParam, body: body(ResumeBody, false) }, responses: { 200: json(CallViewSchema), 410: json(CallViewSchema, 'resume window expired'), ...callErrors },
+  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(ResumeBody, false) }, responses: { 200: json(CallViewSchema), 410: json(CallViewSchema, 'resume window expired'), ...callErrors },
 });
-const endRoute = route({ method: 'post', path: '/{callId}/end', summary: 'End the call with a disposition', request: { params: CallIdParam, body: body(EndBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
+const endRoute = route({ method: 'post', path: '/{callId}/end', summary: 'End the call with a disposition', request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(EndBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
 
 /** A client-supplied key, or the Idempotency-Key header, or a fresh one: every event carries a key. */
 function eventKey(given: string | undefined, header: string | undefined, kind: string): string {

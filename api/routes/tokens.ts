@@ -1,0 +1,17 @@
+// Operators mint short-lived JWTs for chat clients: the subject is the caller number they act as.
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { mintToken, requireAdmin, type AuthEnv } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { bearer, body, errors, json, router } from '../openapi.js';
+import { TokenRequest, TokenSchema } from '../schemas.js';
+
+const mintRoute = createRoute({
+  method: 'post', path: '/tokens', tags: ['auth'], security: bearer, middleware: [requireAdmin] as const,
+  summary: "Mint a chat client's JWT for a caller number (operators)",
+  request: { body: body(TokenRequest) },
+  responses: { 201: json(TokenSchema, 'minted'), ...errors },
+});
+
+export function tokenRoutes({ auth }: ApiDeps): OpenAPIHono<AuthEnv> {
+  return router<AuthEnv>().openapi(mintRoute, async (c) => c.json(await mintToken(auth, c.req.valid('json').subject), 201));
+}

@@ -1,0 +1,91 @@
+// The OpenAPI document and the routes the app serves are the same set; the docs page shows all of it.
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../api/app.js';
+import type { ApiDeps } from '../api/deps.js';
+import { auth, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET } from './support/harness.js';
+
+// Building the app connects nothing: these tests never reach a handler that would use the stores.
+const unused = new Proxy({}, { get: () => { throw new Error('not connected in this test'); } });
+const app = createApp({
+  gateway: unused as ApiDeps['gateway'],
+  stores: { pool: unused, redis: unused } as ApiDeps['stores'],
+  auth,
+  webhooks: { twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL, secret: WEBHOOK_SECRET, toleranceSeconds: 300 },
+  rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60 },
+  checks: {},
+});
+
+/** Served but deliberately not operations of the API: the documents themselves and Prometheus' scrape. */
+const NOT_DOCUMENTED = ['/openapi.json', '/docs', '/metrics'];
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+async function document() {
+  const res = await app.request('/openapi.json');
+  expect(res.status).toBe(200);
+  return (await res.json()) as { openapi: string; paths: Record<string, Record<string, any>>; components: Record<string, Record<string, unknown>> };
+}
+const operations = (doc: Awaited<ReturnType<typeof document>>) =>
+  Object.entries(doc.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((m) => ({ path, method: m, op: item[m] })));
+
+describe('OpenAPI', () => {
+  it('every served route is documented with the same method, and every documented operation is served', async () => {
+    const served = new Set(
+      app.routes
+        .filter((r) => r.method !== 'ALL' && !NOT_DOCUMENTED.includes(r.path))
+        .map((r) => `${r.method.toUpperCase()} ${r.path.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}')}`),
+    );
+    const documented = new Set(operations(await document()).map((o) => `${o.method.toUpperCase()} ${o.path}`));
+    expect([...served].sort()).toEqual([...documented].sort());
+    // The contract's table, as far as this part of the API goes.
+    for (const route of ['POST /v1/calls', 'GET /v1/calls', 'GET /v1/calls/{callId}', 'GET /v1/calls/{callId}/turns', 'POST /v1/calls/{callId}/messages',
+      'POST /v1/calls/{callId}/turns', 'POST /v1/calls/{callId}/drop', 'POST /v1/calls/{callId}/resume', 'POST /v1/calls/{callId}/end',
+      'GET /v1/stats', 'POST /v1/auth/tokens', 'GET /healthz', 'GET /readyz']) {
+      expect(documented, route).toContain(route);
+    }
+    for (const path of NOT_DOCUMENTED.filter((p) => p !== '/metrics')) expect(app.routes.some((r) => r.path === path && r.method === 'GET'), path).toBe(true);
+  });
+
+  it('is OpenAPI 3.1 with a summary, responses and declared path parameters for every operation, and no dangling $ref', async () => {
+    const doc = await document();
+    expect(doc.openapi).toBe('3.1.0');
+    for (const { path, method, op } of operations(doc)) {
+      const where = `${method.toUpperCase()} ${path}`;
+      expect(op.summary, where).toBeTruthy();
+      expect(Object.keys(op.responses ?? {}).length, where).toBeGreaterThan(0);
+      const declared = (op.parameters ?? []).filter((p: { in: string }) => p.in === 'path').map((p: { name: string }) => p.name).sort();
+      expect(declared, where).toEqual([...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort());
+      if (path.startsWith('/v1/') && !path.startsWith('/v1/webhooks')) expect(op.security, where).toEqual([{ bearerAuth: [] }]);
+    }
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/(\w+)\/([^"]+)"/g)];
+    expect(refs.length).toBeGreaterThan(0);
+    for (const [, kind, name] of refs) expect(doc.components[kind!]?.[name!], `${kind}/${name}`).toBeDefined();
+    expect(doc.components.securitySchemes?.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('every documented /v1 operation except webhooks refuses a request without credentials', async () => {
+    for (const { path, method } of operations(await document())) {
+      if (!path.startsWith('/v1/') || path.startsWith('/v1/webhooks')) continue;
+      const res = await app.request(path.replace(/\{\w+\}/g, 'some-id'), { method: method.toUpperCase() });
+      expect(res.status, `${method.toUpperCase()} ${path}`).toBe(401);
+      expect((await res.json()).error.code).toBe('unauthorized');
+    }
+  });
+});
+
+describe('GET /docs', () => {
+  it('is a self-contained HTML page listing every operation', async () => {
+    const res = await app.request('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).toContain('href="/openapi.json"');
+    for (const { path, method, op } of operations(await document())) {
+      expect(html).toContain(`<span class="m ${method}">${method.toUpperCase()}</span> <code>${path}</code>`);
+      expect(html).toContain(op.summary.replaceAll('&', '&amp;').replaceAll("'", '&#39;').replaceAll('"', '&quot;'));
+    }
+    // Loads nothing: no scripts, no external styles, images or links.
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(/i);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//i);
+  });
+});
