@@ -39,9 +39,19 @@ export function errorJson(c: Context, err: ApiError) {
 
 const FROM_HTTP: Partial<Record<number, ErrorCode>> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'payload_too_large', 429: 'rate_limited' };
 
+const DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '53300']);
+/** A PostgreSQL or Redis that is down or overloaded: the client should retry, so 503 rather than 500. */
+export function isDependencyDown(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; name?: string } | null;
+  if (!e) return false;
+  if (e.code && (DOWN_CODES.has(e.code) || e.code.startsWith('08'))) return true; // 08xxx: connection exceptions
+  return /Connection is closed|Connection terminated|MaxRetriesPerRequest|timeout exceeded when trying to connect/i.test(`${e.name} ${e.message}`);
+}
+
 /** The app's single onError: known errors keep their code; anything else is logged and hidden. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (isDependencyDown(err)) return new ApiError('unavailable', 'a dependency is unavailable; retry later');
   if (err instanceof HTTPException) {
     const code = FROM_HTTP[err.status] ?? (err.status >= 500 ? 'unavailable' : 'invalid_request');
     return new ApiError(code, err.message || code.replace('_', ' '));

@@ -6,7 +6,7 @@ const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digi
 export const phone = z.string().min(3).max(64).regex(/^[+\w.@:-]+$/, 'a phone number or chat handle');
 // PostgreSQL text and jsonb refuse NUL: a NUL that got into a workflow would fail its record activity forever.
 const NO_NUL = /^[^\u0000]*$/;
-const text = () => z.string().regex(NO_NUL, 'must not contain NUL (\\u0000)');
+export const text = () => z.string().regex(NO_NUL, 'must not contain NUL (\\u0000)');
 const key = text().min(1).max(200);
 const MAX_DEPTH = 32;
 /** What jsonb stores: no NUL in keys or strings, nesting no deeper than a person writes. */

@@ -13,7 +13,6 @@ import { verifyFeedSignature } from '../webhooks/signed-feed.js';
 import { twilioCallbacks } from '../webhooks/twilio-callbacks.js';
 import { toCallback } from '../webhooks/twilio-events.js';
 import { formParams, isValidTwilioSignature, signedUrl } from '../webhooks/twilio-signature.js';
-import { or503 } from '../webhooks/unavailable.js';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
@@ -69,7 +68,7 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
       const e = c.req.valid('json');
       if (e.type === 'call.started') {
         await gateway.signalWithStart(feedStart(e), startSignal(e));
-      } else if (!(await gateway.signal(await or503(() => resolveLeg(stores, e.callId)), feedEvent(e))) && !(await or503(() => readCall(stores, e.callId)))) {
+      } else if (!(await gateway.signal(await resolveLeg(stores, e.callId), feedEvent(e))) && !(await readCall(stores, e.callId))) {
         // A minimal start would fix channel and caller by guesswork; the sender retries non-2xx instead.
         throw new ApiError('not_found', `no call ${e.callId}: deliver call.started first`);
       }

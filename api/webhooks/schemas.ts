@@ -1,9 +1,11 @@
 // Webhook payloads: validated after the signature is verified, and documented in /openapi.json.
 import { z } from '@hono/zod-openapi';
 import { CHANNELS, DIRECTIONS, DISPOSITIONS, ROLES } from '../../workflows/types.js';
+import { text } from '../schemas.js';
 import { TWILIO_STATUSES } from './twilio-events.js';
 
-const number = z.string().min(1).max(200);
+// Every string that reaches PostgreSQL refuses NUL (text() in api/schemas.ts says why).
+const number = text().min(1).max(200);
 
 export const TwilioStatusCallback = z
   .object({
@@ -11,9 +13,9 @@ export const TwilioStatusCallback = z
     CallStatus: z.enum(TWILIO_STATUSES),
     From: number,
     To: number.optional(),
-    Direction: z.string().max(40).optional().openapi({ example: 'inbound' }),
+    Direction: text().max(40).optional().openapi({ example: 'inbound' }),
     SequenceNumber: z.string().regex(/^\d{1,9}$/, 'a non-negative integer').optional(),
-    Timestamp: z.string().max(100).optional().openapi({ example: 'Mon, 16 Aug 2010 03:45:01 +0000' }),
+    Timestamp: text().max(100).optional().openapi({ example: 'Mon, 16 Aug 2010 03:45:01 +0000' }),
   })
   .openapi('TwilioStatusCallback', { description: 'Programmable Voice status callback; other Twilio parameters are accepted and ignored' });
 
@@ -26,7 +28,7 @@ export const FeedSignatureHeader = z.object({
 });
 
 const base = {
-  eventId: z.string().min(1).max(200).openapi({ description: 'idempotency key: a repeated event changes nothing' }),
+  eventId: text().min(1).max(200).openapi({ description: 'idempotency key: a repeated event changes nothing' }),
   callId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, . _ : - only'),
   at: z.string().datetime({ offset: true }).optional(),
 };
@@ -37,10 +39,10 @@ export const FeedEvent = z
   .discriminatedUnion('type', [
     event('call.started', z.object({ channel: z.enum(CHANNELS), from: number, to: number.nullable().optional(), direction: z.enum(DIRECTIONS).default('inbound') })),
     event('call.answered', none),
-    event('call.turn', z.object({ role: z.enum(ROLES), text: z.string().min(1).max(8000) })),
-    event('call.dropped', z.object({ reason: z.string().max(200).optional() }).default({})),
+    event('call.turn', z.object({ role: z.enum(ROLES), text: text().min(1).max(8000) })),
+    event('call.dropped', z.object({ reason: text().max(200).optional() }).default({})),
     event('call.resumed', none),
-    event('call.ended', z.object({ disposition: z.enum(DISPOSITIONS).optional(), reason: z.string().max(200).optional() }).default({})),
+    event('call.ended', z.object({ disposition: z.enum(DISPOSITIONS).optional(), reason: text().max(200).optional() }).default({})),
   ])
   .openapi('WebhookEvent');
 export type FeedEvent = z.infer<typeof FeedEvent>;

@@ -3,20 +3,19 @@ import { readCall, type Stores } from '../../activities/store/call-reader.js';
 import type { CallGateway } from '../call-gateway.js';
 import { callOfLeg, ownLeg } from './leg-map.js';
 import { firstLegEvent, joinedLegEvent, startOf, type StatusCallback } from './twilio-events.js';
-import { or503 } from './unavailable.js';
 
 export function twilioCallbacks({ gateway, stores }: { gateway: CallGateway; stores: Stores }) {
   // signalWithStart for every callback of a first leg: whichever arrives first creates the call.
   const deliverOwn = (cb: StatusCallback) => gateway.signalWithStart(startOf(cb), firstLegEvent(cb));
 
   return async function deliver(cb: StatusCallback): Promise<void> {
-    const callId = await or503(() => callOfLeg(stores, cb));
+    const callId = await callOfLeg(stores, cb);
     if (callId === cb.sid) return deliverOwn(cb);
     if (await gateway.signal(callId, joinedLegEvent(cb))) return;
     // The joined call has closed. If it never took this leg, its window closed first: the leg is a call of its own.
-    const joined = await or503(() => readCall(stores, callId));
+    const joined = await readCall(stores, callId);
     if (joined?.legs.includes(cb.sid)) return; // a late callback for an ended call
-    await or503(() => ownLeg(stores, cb.sid));
+    await ownLeg(stores, cb.sid);
     await deliverOwn(cb);
   };
 }
