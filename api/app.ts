@@ -1,10 +1,12 @@
 // The HTTP app, built from its dependencies so tests drive it with app.request() and no network.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { pino } from 'pino';
 import { authenticate, type AuthEnv } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { docsPage, OPENAPI_CONFIG } from './docs.js';
 import { ApiError, errorJson, toApiError } from './errors.js';
+import { createApiMetrics, observe } from './metrics.js';
 import { rateLimit } from './rate-limit.js';
 import { callRoutes } from './routes/calls.js';
 import { healthRoutes } from './routes/health.js';
@@ -15,12 +17,16 @@ import { webhookRoutes } from './routes/webhooks.js';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export function createApp(deps: ApiDeps) {
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  const metrics = createApiMetrics(deps.stores.pool);
   const app = new OpenAPIHono<AuthEnv>();
   app.onError((err, c) => {
     const apiError = toApiError(err);
-    if (apiError.code === 'internal') console.error('unhandled error', err);
+    if (apiError.code === 'internal') logger.error({ err, path: c.req.path }, 'unhandled error');
     return errorJson(c, apiError);
   });
+  app.use('*', observe(metrics, logger));
+  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   app.notFound((c) => errorJson(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`)));
 
   app.route('/', healthRoutes(deps));

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Stores } from '../activities/store/call-reader.js';
 import type { AuthSettings } from './auth.js';
 import type { CallGateway } from './call-gateway.js';
@@ -28,4 +29,6 @@ export interface ApiDeps {
   rateLimit: RateLimitSettings;
   /** Readiness probes by dependency name (temporal, postgres, redis): each throws when down. */
   checks: Record<string, () => Promise<unknown>>;
+  /** Structured request logs; silent when absent (tests). */
+  logger?: Logger;
 }
