@@ -51,6 +51,7 @@ it('counts requests per route and status, failed webhook signatures and calls by
   expect(after('callwright_webhook_verifications_failed_total', { provider: 'events' }) - before('callwright_webhook_verifications_failed_total', { provider: 'events' })).toBe(1);
   // Other test files change these counts concurrently: the new call is among them, and every status is reported.
   expect(after('callwright_calls', { status: 'active' })).toBeGreaterThanOrEqual(1);
-  for (const status of ['ringing', 'dropped', 'ended']) expect((await h.app.request('/metrics').then((r) => r.text())).includes(`callwright_calls{status="${status}"}`), status).toBe(true);
+  const text = await (await h.app.request('/metrics')).text();
+  for (const status of ['ringing', 'dropped', 'ended']) expect(text, status).toContain(`callwright_calls{status="${status}"}`);
   expect(after('callwright_api_process_cpu_seconds_total')).toBeGreaterThan(0);
 });
