@@ -143,34 +143,3 @@ describe('OpenAI-compatible responder', () => {
     expect(model.requestsFor('rejected')).toHaveLength(1);
   });
 });
-
-// A measurement, not a check: CALLWRIGHT_BENCH=1 npx vitest run test/responder.test.ts -t latency
-describe.runIf(process.env.CALLWRIGHT_BENCH === '1')('latency', () => {
-  let scripted: Harness;
-  beforeAll(async () => {
-    scripted = await createHarness();
-  });
-  afterAll(() => scripted?.close());
-
-  /** In-process round trips of POST /messages: Hono → Temporal update → activities (PostgreSQL, Redis, responder) → reply. */
-  async function measure(x: Harness, count: number) {
-    const id = newCallId();
-    await x.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550009999' });
-    await x.request('POST', `/calls/${id}/messages`, { text: 'warm up' });
-    const ms: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const started = performance.now();
-      const res = await x.request('POST', `/calls/${id}/messages`, { text: `message ${i}` });
-      ms.push(performance.now() - started);
-      expect(res.status).toBe(200);
-    }
-    ms.sort((a, b) => a - b);
-    const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!.toFixed(1);
-    return `p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${ms.at(-1)!.toFixed(1)} ms, mean ${(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(1)} ms`;
-  }
-
-  it('one chat message, 30 times: scripted and local-model responders', async () => {
-    console.log(`POST /messages over 30 messages, scripted responder: ${await measure(scripted, 30)}`);
-    console.log(`POST /messages over 30 messages, OpenAI-compatible responder (local server): ${await measure(h, 30)}`);
-  });
-});
