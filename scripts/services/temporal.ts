@@ -34,6 +34,8 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
     args.push('--db-filename', join(dataDir, 'temporal.db'));
   }
   for (const { name, type } of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=${type}`);
+  // Lets a worker take the activities it schedules in the same round trip (off by default on the server).
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
 
   const proc = spawnPrefixed('temporal', cli, args, { echo, quietStop: true });
   const address = `127.0.0.1:${port}`;
