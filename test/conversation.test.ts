@@ -76,4 +76,43 @@ describe('conversation', () => {
     expect([...page1.body.turns, ...page2.body.turns, ...page3.body.turns].map((t) => t.seq)).toEqual(turns.map((t) => t.seq));
     expect(page3.body.nextCursor).toBeNull();
   });
+
+  it('signals and updates arriving in a burst across continue-as-new: none lost, none doubled', async () => {
+    const id = newCallId();
+    await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550007778' });
+    const first = (await h.handle(id).describe()).runId;
+    // Fire without waiting: transcribed turns (signals) and chat messages (updates) pile up while the workflow records.
+    const turns = Array.from({ length: 40 }, (_, i) =>
+      h.request('POST', `/calls/${id}/turns`, { role: 'system', text: `note ${i + 1}`, eventId: `burst-${id}-${i}` }),
+    );
+    const messages = Array.from({ length: 10 }, (_, i) => h.request('POST', `/calls/${id}/messages`, { text: `message ${i + 1}`, messageId: `m-${id}-${i}` }));
+    for (const res of await Promise.all(turns)) expect(res.status).toBe(202);
+    for (const res of await Promise.all(messages)) expect(res.status).toBe(200);
+    await expectEverywhere(h, id, { status: 'active', turnCount: 60 });
+    const rows = await turnRows(h, id);
+    expect(rows.map((t) => t.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(rows.filter((t) => t.role === 'system').map((t) => t.text).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `note ${i + 1}`).sort());
+    expect(rows.filter((t) => t.role === 'user')).toHaveLength(10);
+    expect((await h.handle(id).describe()).runId).not.toBe(first);
+  });
+
+  it('a run started with signals a previous run had not applied applies them first, in order', async () => {
+    const id = newCallId();
+    const start = { callId: id, channel: 'voice' as const, direction: 'inbound' as const, from: '+15550007779', to: null, provider: null, answered: true, metadata: {}, key: `start:${id}` };
+    // What continueAsNew hands over: the call so far (version 1, nothing recorded after the start) and two unapplied turns.
+    const call = { ...(await h.gateway.start(start)).call };
+    await h.handle(id).terminate('replaced by a hand-built continued run');
+    const pending = [1, 2].map((n) => ({ type: 'turn' as const, key: `carried-${n}`, role: 'user' as const, text: `carried ${n}` }));
+    await h.client.workflow.start('callWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: `call-${id}`,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      args: [{ start, config: h.callConfig, carried: { call, lastActivityMs: Date.now(), dedup: { keys: [start.key], replies: [] }, pending } }],
+    });
+    await expectEverywhere(h, id, { status: 'active', turnCount: 2 });
+    expect(await turnRows(h, id)).toEqual([
+      { seq: 1, role: 'user', text: 'carried 1' },
+      { seq: 2, role: 'user', text: 'carried 2' },
+    ]);
+  });
 });
