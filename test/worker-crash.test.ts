@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { expectEverywhere, eventRows, turnRows } from './support/assertions.js';
-import { createHarness, newCallId, type Harness } from './support/harness.js';
+import { createHarness, newCallId, type Harness, workerEnv } from './support/harness.js';
 
 let h: Harness;
 const children: ChildProcess[] = [];
@@ -11,11 +11,7 @@ const children: ChildProcess[] = [];
 function startWorker(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts'], {
     env: {
-      ...process.env,
-      DATABASE_URL: inject('databaseUrl'),
-      REDIS_URL: inject('redisUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      ...workerEnv(h.taskQueue),
       WORKFLOW_BUNDLE: inject('workflowBundlePath'),
     },
     stdio: ['ignore', 'pipe', 'inherit'],

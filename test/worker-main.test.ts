@@ -1,9 +1,8 @@
 // The real worker entry point: Prometheus metrics of its own and JSON logs tagged with the call.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { freePort } from '../scripts/services/process.js';
-import { createHarness, eventually, newCallId, type Harness } from './support/harness.js';
+import { createHarness, eventually, newCallId, type Harness, workerEnv } from './support/harness.js';
 
 let h: Harness;
 let worker: ChildProcess;
@@ -16,11 +15,7 @@ beforeAll(async () => {
   metricsUrl = `http://127.0.0.1:${port}/metrics`;
   worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
     env: {
-      ...process.env,
-      DATABASE_URL: inject('databaseUrl'),
-      REDIS_URL: inject('redisUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      ...workerEnv(h.taskQueue),
       WORKER_METRICS_PORT: String(port),
       LOG_LEVEL: 'debug',
     },

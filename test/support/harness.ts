@@ -93,6 +93,17 @@ export async function createHarness(options: HarnessOptions = {}) {
 }
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
 
+/** The environment a worker process needs to join this run's servers on a harness's task queue. */
+export function workerEnv(taskQueue: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: inject('databaseUrl'),
+    REDIS_URL: inject('redisUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+  };
+}
+
 export const newCallId = () => `t-${randomUUID()}`;
 
 /** Polls until `check` returns a value without throwing, or fails with its last error. */
