@@ -22,8 +22,8 @@ export function createActivities({ pool, redis, responder }: ActivityDeps) {
     async recordEvent(input: RecordInput): Promise<void> {
       await writeEvent(pool, input);
       let turns: Turn[] = input.turns;
-      // After a flush the cache lacks the older turns: refill them rather than cache a gap.
-      if (input.call.turnCount > turns.length && (await redis.zcard(keys.turns(input.call.callId))) === 0) {
+      // After a flush the cache lacks the older turns: refill them rather than cache a gap (checked only when a turn is added).
+      if (turns.length > 0 && input.call.turnCount > turns.length && (await redis.zcard(keys.turns(input.call.callId))) === 0) {
         turns = await selectRecentTurns(pool, input.call.callId, RECENT_TURNS);
       }
       await cacheEvent(redis, input.call, turns);
