@@ -22,12 +22,8 @@ export async function ownLeg(stores: Stores, sid: string): Promise<void> {
 
 async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
   if (cb.direction !== 'inbound') return cb.sid;
-  // Redis may have been flushed: PostgreSQL still knows a call that took this leg.
-  const owner = await stores.pool.query<{ call_id: string }>(
-    'SELECT call_id FROM calls WHERE from_number = $1 AND $2 = ANY(legs) AND call_id <> $2 LIMIT 1',
-    [cb.from, cb.sid],
-  );
-  if (owner.rows[0]) return owner.rows[0].call_id;
+  const owner = await joinedCallInStore(stores, cb.sid);
+  if (owner) return owner;
   if (!mayJoin(cb)) return cb.sid;
   const dropped = await readDroppedCallFrom(stores, cb.from);
   if (!dropped || dropped === cb.sid || (await readCall(stores, cb.sid))) return cb.sid;
@@ -36,8 +32,14 @@ async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
 
 /** The call a provider leg id belongs to (its own id when it is a first leg or unknown). */
 export async function resolveLeg(stores: Stores, sid: string): Promise<string> {
-  const known = await stores.redis.get(legKey(sid));
-  if (known) return known;
-  const owner = await stores.pool.query<{ call_id: string }>('SELECT call_id FROM calls WHERE legs @> ARRAY[$1]::text[] LIMIT 1', [sid]);
-  return owner.rows[0]?.call_id ?? sid;
+  return (await stores.redis.get(legKey(sid))) ?? (await joinedCallInStore(stores, sid)) ?? sid;
+}
+
+/** Redis may have been flushed: PostgreSQL still knows another call that took this leg (GIN index on legs). */
+async function joinedCallInStore(stores: Stores, sid: string): Promise<string | null> {
+  const { rows } = await stores.pool.query<{ call_id: string }>(
+    'SELECT call_id FROM calls WHERE legs @> ARRAY[$1]::text[] AND call_id <> $1 LIMIT 1',
+    [sid],
+  );
+  return rows[0]?.call_id ?? null;
 }
