@@ -40,6 +40,8 @@ const schema = z.object({
   RESPONDER_MODEL: z.string().default('gpt-4o-mini'),
   RESPONDER_TIMEOUT: duration('15s'),
   WORKER_METRICS_PORT: port(9464),
+  // Workflows kept in the worker's sticky cache; evicted calls replay from history when they next wake.
+  WORKER_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
   RATE_LIMIT_PER_CALLER: z.coerce.number().int().min(0).default(120),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(600),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

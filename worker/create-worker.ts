@@ -13,6 +13,8 @@ export interface CallWorkerOptions {
   /** A pre-built bundle (tests bundle once per run); otherwise the worker bundles at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** Sticky cache size: bounds worker memory (each cached call holds a workflow context). */
+  maxCachedWorkflows?: number;
 }
 
 export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
@@ -21,6 +23,7 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     activities: createActivities(opts.deps),
     interceptors: { activity: [activityOutcomes] },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),

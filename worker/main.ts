@@ -25,6 +25,7 @@ const worker = await createCallWorker({
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   deps: { pool, redis, responder },
+  maxCachedWorkflows: config.WORKER_CACHE_SIZE,
 });
 logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: `:${config.WORKER_METRICS_PORT}/metrics` }, 'worker polling');
 // Worker.create installs SIGINT/SIGTERM handlers: run() resolves once in-flight tasks have drained.
