@@ -14,6 +14,8 @@ export interface StartTemporalOptions {
   namespace?: string;
   echo?: boolean;
   timeoutMs?: number;
+  /** SQLite pragmas for the dev server's database, as `name=value` (e.g. `journal_mode=wal`). */
+  sqlitePragmas?: string[];
 }
 
 export interface TemporalServer {
@@ -33,6 +35,7 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
     mkdirSync(dataDir, { recursive: true });
     args.push('--db-filename', join(dataDir, 'temporal.db'));
   }
+  for (const pragma of options.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
   for (const { name, type } of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=${type}`);
   // Lets a worker take the activities it schedules in the same round trip (off by default on the server).
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
