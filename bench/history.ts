@@ -1,0 +1,33 @@
+// History events per operation: what one chat turn costs the Temporal server in persisted events.
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+
+// A CommonJS package: Node's ESM loader sees only its default export.
+const { EventType } = proto.temporal.api.enums.v1;
+
+export interface HistoryProfile {
+  workflowId: string;
+  operations: number;
+  events: number;
+  eventsPerOp: number;
+  /** Regular activities (ActivityTaskScheduled) and local ones (MarkerRecorded) per operation. */
+  activityTasksPerOp: number;
+  byTypePerOp: Record<string, number>;
+}
+
+export async function historyProfile(client: Client, workflowId: string, operations: number): Promise<HistoryProfile> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const counts: Record<string, number> = {};
+  for (const e of events) {
+    const name = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  const per = (n: number) => n / operations;
+  const activityTasks = (counts.ACTIVITY_TASK_SCHEDULED ?? 0) + (counts.MARKER_RECORDED ?? 0);
+  const byTypePerOp = Object.fromEntries(
+    Object.entries(counts)
+      .sort(([, a], [, b]) => b - a)
+      .map(([name, n]) => [name, per(n)]),
+  );
+  return { workflowId, operations, events: events.length, eventsPerOp: per(events.length), activityTasksPerOp: per(activityTasks), byTypePerOp };
+}

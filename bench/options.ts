@@ -1,0 +1,64 @@
+// `npm run bench` flags: sizes (defaults are the issue's), --quick for a smoke run, --json, --pragmas.
+import { parseArgs } from 'node:util';
+
+export interface Sizes {
+  /** Sequential operations per latency figure. */
+  latency: number;
+  chats: number;
+  turnsPerChat: number;
+  voiceCalls: number;
+  turnsPerVoiceCall: number;
+  starts: number;
+  inFlight: number;
+}
+
+export interface Options {
+  sizes: Sizes;
+  json?: string;
+  sqlitePragmas: string[];
+}
+
+const defaults: Sizes = { latency: 200, chats: 20, turnsPerChat: 20, voiceCalls: 50, turnsPerVoiceCall: 20, starts: 300, inFlight: 50 };
+// Same concurrency as the defaults (the goals compare at equal concurrency), fewer operations.
+const quick: Sizes = { latency: 30, chats: 20, turnsPerChat: 3, voiceCalls: 50, turnsPerVoiceCall: 3, starts: 60, inFlight: 50 };
+
+const flags = {
+  latency: 'n',
+  chats: 'chats',
+  turnsPerChat: 'chat-turns',
+  voiceCalls: 'voice-calls',
+  turnsPerVoiceCall: 'voice-turns',
+  starts: 'starts',
+  inFlight: 'in-flight',
+} as const satisfies Record<keyof Sizes, string>;
+
+export const usage = `npm run bench -- [--quick] [--json FILE] [--pragmas journal_mode=wal,synchronous=normal]
+  sizes: ${Object.entries(flags).map(([k, flag]) => `--${flag} N (${defaults[k as keyof Sizes]})`).join(' ')}`;
+
+export function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      json: { type: 'string' },
+      pragmas: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      ...Object.fromEntries(Object.values(flags).map((flag) => [flag, { type: 'string' as const }])),
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const sizes = { ...(values.quick ? quick : defaults) };
+  for (const [key, flag] of Object.entries(flags) as [keyof Sizes, string][]) {
+    const given = values[flag as keyof typeof values];
+    if (typeof given !== 'string') continue;
+    const n = Number(given);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a positive integer, not ${given}\n${usage}`);
+    sizes[key] = n;
+  }
+  const sqlitePragmas = values.pragmas ? values.pragmas.split(',').map((p) => p.trim()).filter(Boolean) : [];
+  for (const p of sqlitePragmas) if (!/^\w+=\w+$/.test(p)) throw new Error(`--pragmas takes name=value,name=value; got ${p}`);
+  return { sizes, json: values.json, sqlitePragmas };
+}

@@ -1,0 +1,90 @@
+// Callwright's own paths, driven through its public HTTP API the way clients and pipelines call it.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { secrets, type BenchStack } from './stack.js';
+import { concurrentStreams, inFlight, rate, sequential, sleep, type Latency, type Throughput } from './stats.js';
+
+export interface ProductPaths {
+  chatTurns(n: number): Promise<{ latency: Latency; callId: string }>;
+  concurrentChats(chats: number, turns: number): Promise<Throughput>;
+  webhookAck(n: number): Promise<Latency>;
+  voiceTurnsPersisted(calls: number, turns: number, deadlineMs: number): Promise<Throughput & { ackedSeconds: number }>;
+  startDrop(total: number, limit: number): Promise<Throughput>;
+  close(): Promise<void>;
+}
+
+export function productPaths(stack: BenchStack): ProductPaths {
+  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+  pool.on('error', () => undefined); // the server stops under an idle client at teardown
+  const runId = randomUUID().slice(0, 8);
+  let serial = 0;
+  const newId = (kind: string) => `bench-${runId}-${kind}-${++serial}`;
+  const caller = () => `+1555${String(1_000_000 + (serial % 9_000_000)).padStart(7, '0')}`;
+
+  async function request(path: string, init: RequestInit): Promise<unknown> {
+    const res = await fetch(`${stack.apiUrl}${path}`, init);
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${init.method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : null;
+  }
+  const admin = { 'content-type': 'application/json', authorization: `Bearer ${secrets.ADMIN_API_KEY}` };
+  const post = (path: string, body?: object) => request(path, { method: 'POST', headers: admin, body: JSON.stringify(body ?? {}) });
+  const startChat = async () => ((await post('/v1/calls', { channel: 'chat', from: caller() })) as { callId: string }).callId;
+  const message = (callId: string, i: number) => post(`/v1/calls/${callId}/messages`, { text: i === 0 ? 'Hi, my name is Ada' : `turn ${i}` });
+  const feed = (event: object) => {
+    const body = JSON.stringify(event);
+    const headers = { 'content-type': 'application/json', 'x-signature': signFeedBody(secrets.WEBHOOK_SECRET, body) };
+    return request('/v1/webhooks/events', { method: 'POST', headers, body });
+  };
+  const turn = (callId: string, i: number) =>
+    feed({ eventId: `${callId}-turn-${i}`, type: 'call.turn', callId, data: { role: 'user', text: `turn ${i}` } });
+  async function startVoice(): Promise<string> {
+    const callId = newId('voice');
+    await feed({ eventId: `${callId}-start`, type: 'call.started', callId, data: { channel: 'voice', from: caller(), to: '+15550000000' } });
+    await feed({ eventId: `${callId}-answer`, type: 'call.answered', callId, data: {} });
+    return callId;
+  }
+
+  return {
+    async chatTurns(n) {
+      const callId = await startChat();
+      return { latency: await sequential(n, (i) => message(callId, i)), callId };
+    },
+    async concurrentChats(chats, turns) {
+      const ids = await Promise.all(Array.from({ length: chats }, startChat));
+      return concurrentStreams(chats, turns, (s, i) => message(ids[s], i));
+    },
+    async webhookAck(n) {
+      const callId = await startVoice();
+      return sequential(n, (i) => turn(callId, i));
+    },
+    async voiceTurnsPersisted(calls, turns, deadlineMs) {
+      const ids = await Promise.all(Array.from({ length: calls }, startVoice));
+      const expected = calls * turns;
+      const t = performance.now();
+      // Each call's turns in order, as a pipeline sends them; all calls at once.
+      await Promise.all(ids.map(async (id) => {
+        for (let i = 0; i < turns; i++) await turn(id, i);
+      }));
+      const ackedSeconds = (performance.now() - t) / 1000;
+      const deadline = t + deadlineMs;
+      for (;;) {
+        const { rows } = await pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM turns WHERE call_id = ANY($1) AND role = 'user'",
+          [ids],
+        );
+        if (rows[0].n >= expected) break;
+        if (performance.now() > deadline) throw new Error(`voice turns: ${rows[0].n} of ${expected} persisted after ${deadlineMs} ms`);
+        await sleep(20);
+      }
+      return { ...rate(expected, performance.now() - t), ackedSeconds };
+    },
+    startDrop: (total, limit) =>
+      inFlight(total, limit, async () => {
+        const callId = await startChat();
+        await post(`/v1/calls/${callId}/drop`);
+      }),
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,130 @@
+// `npm run bench`: raw Temporal beside Callwright's own paths, on one private stack, in one run.
+// Prints the goals table (../shared/DESIGN.md) and the CPU and history figures that explain it.
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { cpuDelta, groupCpu } from './cpu.js';
+import { historyProfile } from './history.js';
+import { parseOptions } from './options.js';
+import { productPaths, type ProductPaths } from './product-paths.js';
+import { startRawTemporal, type RawTemporal } from './raw-temporal.js';
+import { goals, printReport, type Figures, type Phase } from './report.js';
+import { startBenchStack, type BenchStack } from './stack.js';
+import { sleep } from './stats.js';
+
+const options = parseOptions(process.argv.slice(2));
+const { sizes } = options;
+const log = (line: string) => console.error(`bench: ${line}`);
+// The bench stops its own servers on Ctrl+C; the SDK's default handlers would stop the raw worker mid-phase.
+Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+
+let stack: BenchStack | undefined;
+let raw: RawTemporal | undefined;
+let product: ProductPaths | undefined;
+async function teardown(): Promise<void> {
+  const [r, p, s] = [raw, product, stack];
+  raw = product = stack = undefined;
+  await r?.close().catch(() => undefined);
+  await p?.close().catch(() => undefined);
+  await s?.stop();
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the bench stack`);
+    void teardown().finally(() => process.exit(130));
+  });
+}
+
+const phases: Phase[] = [];
+/** Runs one measurement and records the wall time and each process group's CPU it took. */
+async function phase<T>(name: string, ops: number, fn: () => Promise<T>): Promise<T> {
+  await sleep(500); // let the previous phase's stragglers (timers, cache writes) settle
+  log(name);
+  const before = groupCpu(stack!.groups);
+  const t = performance.now();
+  const result = await Promise.race([fn(), stack!.crashed]);
+  phases.push({ name, ops, seconds: (performance.now() - t) / 1000, cpu: cpuDelta(before, groupCpu(stack!.groups)) });
+  return result;
+}
+
+try {
+  const loadBefore = loadavg();
+  stack = await startBenchStack({ sqlitePragmas: options.sqlitePragmas, log });
+  raw = await startRawTemporal(stack.temporalAddress);
+  product = productPaths(stack);
+
+  log('warming up both sides (not measured)');
+  await Promise.race([
+    (async () => {
+      await raw!.updateLatency(20);
+      await raw!.signalAck(20);
+      await raw!.startQueryUpdate(20, 10);
+      await product!.chatTurns(10);
+      await product!.webhookAck(10);
+      await product!.startDrop(20, 10);
+    })(),
+    stack.crashed,
+  ]);
+
+  // Each raw baseline runs right before the product path it bounds, so both see the same server state.
+  const { latency, chats, turnsPerChat, voiceCalls, turnsPerVoiceCall, starts, inFlight } = sizes;
+  const rawUpdate = await phase('raw no-op Update, sequential', latency, () => raw!.updateLatency(latency));
+  const chat = await phase('chat turn, sequential', latency, () => product!.chatTurns(latency));
+  const signalAck = await phase('raw Signal ack, sequential', latency, () => raw!.signalAck(latency));
+  const webhookAck = await phase('webhook ack, sequential', latency, () => product!.webhookAck(latency));
+  const updateThroughput = await phase(`raw Updates, ${chats} workflows`, chats * turnsPerChat, () => raw!.updateThroughput(chats, turnsPerChat));
+  const concurrentChats = await phase(`chat turns, ${chats} chats`, chats * turnsPerChat, () => product!.concurrentChats(chats, turnsPerChat));
+  const voiceOps = voiceCalls * turnsPerVoiceCall;
+  const signalsProcessed = await phase(`raw Signals processed, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
+    raw!.signalsProcessed(voiceCalls, turnsPerVoiceCall),
+  );
+  const voiceTurns = await phase(`voice turns persisted, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
+    product!.voiceTurnsPersisted(voiceCalls, turnsPerVoiceCall, 600_000),
+  );
+  const startQueryUpdate = await phase(`raw start+query+Update, ${inFlight} in flight`, starts, () => raw!.startQueryUpdate(starts, inFlight));
+  const startDrop = await phase(`start + drop, ${inFlight} in flight`, starts, () => product!.startDrop(starts, inFlight));
+
+  const history = {
+    rawUpdate: await historyProfile(raw.client, rawUpdate.workflowId, latency),
+    chatTurn: await historyProfile(raw.client, `call-${chat.callId}`, latency),
+  };
+  const figures: Figures = {
+    meta: {
+      date: new Date().toISOString(),
+      commit: git(['rev-parse', '--short', 'HEAD']),
+      dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
+      cpus: cpus().length,
+      loadBefore,
+      sqlitePragmas: options.sqlitePragmas,
+      sizes,
+    },
+    raw: { updateLatency: rawUpdate.latency, signalAck, updateThroughput, signalsProcessed, startQueryUpdate },
+    product: { chatTurn: chat.latency, webhookAck, concurrentChats, voiceTurns, startDrop },
+    phases,
+    history,
+  };
+  const rows = goals(figures, sizes.chats);
+  console.log(
+    `\nCallwright vs raw Temporal (commit ${figures.meta.commit}${figures.meta.dirty ? '+changes' : ''}, ${cpus().length} cores, ` +
+      `load before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, SQLite pragmas: ${options.sqlitePragmas.join(',') || 'none'})\n`,
+  );
+  printReport(figures, rows);
+  if (options.json) {
+    await writeFile(options.json, JSON.stringify({ ...figures, goals: rows }, null, 2) + '\n');
+    log(`figures written to ${options.json}`);
+  }
+  await teardown();
+} catch (err) {
+  console.error(`bench failed: ${(err as Error).stack ?? err}`);
+  await teardown();
+  process.exitCode = 1;
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
