@@ -1,11 +1,11 @@
 // Activities are built from their dependencies so the worker owns every connection.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Turn } from '../workflows/types.js';
+import type { RecordBatch, Turn } from '../workflows/types.js';
 import type { Responder } from './responder/types.js';
 import { cacheEvent, keys, RECENT_TURNS } from './store/call-cache.js';
 import { readCall, readRecentTurns } from './store/call-reader.js';
-import { selectRecentTurns, writeEvent, type RecordInput } from './store/calls-table.js';
+import { selectRecentTurns, writeBatch, type RecordInput } from './store/calls-table.js';
 
 /** How much of the transcript a model responder sees. */
 const HISTORY_TURNS = 20;
@@ -17,16 +17,24 @@ export interface ActivityDeps {
 }
 
 export function createActivities({ pool, redis, responder }: ActivityDeps) {
+  /** Writes a batch to PostgreSQL in one transaction, then mirrors it to Redis. Errors propagate so Temporal retries. */
+  async function recordEvents(batch: RecordBatch): Promise<void> {
+    await writeBatch(pool, batch);
+    let turns: Turn[] = batch.turns;
+    // After a flush the cache lacks the older turns: refill them rather than cache a gap (checked only when a turn is added).
+    if (turns.length > 0 && batch.call.turnCount > turns.length && (await redis.zcard(keys.turns(batch.call.callId))) === 0) {
+      turns = await selectRecentTurns(pool, batch.call.callId, RECENT_TURNS);
+    }
+    await cacheEvent(redis, batch.call, turns, batch.events[0]?.type === 'started');
+  }
+
   return {
-    /** Writes one event to PostgreSQL, then mirrors it to Redis. Errors propagate so Temporal retries. */
-    async recordEvent(input: RecordInput): Promise<void> {
-      await writeEvent(pool, input);
-      let turns: Turn[] = input.turns;
-      // After a flush the cache lacks the older turns: refill them rather than cache a gap (checked only when a turn is added).
-      if (turns.length > 0 && input.call.turnCount > turns.length && (await redis.zcard(keys.turns(input.call.callId))) === 0) {
-        turns = await selectRecentTurns(pool, input.call.callId, RECENT_TURNS);
-      }
-      await cacheEvent(redis, input.call, turns);
+    /** Every event the loop applied since its last write: run as a local activity. */
+    recordEvents,
+
+    /** One event, as calls recorded before batching schedule it (a regular activity). */
+    async recordEvent({ call, event, turns, caller }: RecordInput): Promise<void> {
+      await recordEvents({ call, events: [event], turns, caller });
     },
 
     /** Asks the configured responder for the reply to the user's latest turn. */

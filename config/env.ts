@@ -1,5 +1,6 @@
 // The one schema for configuration; only entry points (worker/, api/, scripts/) call loadConfig.
 import { z } from 'zod';
+import type { CallConfig } from '../workflows/types.js';
 import { parseDuration } from './duration.js';
 
 const duration = (fallback: string) =>
@@ -88,6 +89,13 @@ export function loadConfigOrExit(env?: Record<string, string | undefined>): Conf
   }
 }
 
-export function callConfigOf(config: Config) {
-  return { resumeWindowMs: config.RESUME_WINDOW, idleTimeoutMs: config.IDLE_TIMEOUT, historyLimit: config.HISTORY_LIMIT };
+/** Settings fixed into each call at start; the API and the worker read the same variables. */
+export function callConfigOf(config: Config): CallConfig {
+  return {
+    resumeWindowMs: config.RESUME_WINDOW,
+    idleTimeoutMs: config.IDLE_TIMEOUT,
+    historyLimit: config.HISTORY_LIMIT,
+    // With a model configured, replies come from an activity; the scripted assistant runs in the workflow.
+    responder: config.RESPONDER_URL ? 'model' : 'scripted',
+  };
 }

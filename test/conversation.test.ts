@@ -5,7 +5,7 @@ import { createHarness, newCallId, type Harness } from './support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness({ call: { historyLimit: 120 } });
+  h = await createHarness({ call: { historyLimit: 40 } });
 });
 afterAll(() => h?.close());
 

@@ -1,38 +1,48 @@
 // Replays committed histories of every released shape of the call workflow against today's code.
-// Record new ones after a shape change with: RECORD_HISTORIES=1 npx vitest run test/replay.test.ts
+// Record new ones after a shape change with `npm run record-histories` (bump SHAPE first, keep old files).
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { callEventSignal, callEventUpdate } from '../workflows/messages.js';
+import type { StartCall } from '../workflows/types.js';
 import { createHarness, eventually, newCallId, type Harness } from './support/harness.js';
 
 const dir = new URL('./histories/', import.meta.url);
+/** The shape recorded now; files of earlier shapes (v1: one regular activity per event) stay and replay. */
+const SHAPE = 'v2';
 
 describe('replay', () => {
   it('every committed history replays without nondeterminism', async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-    expect(files.length).toBeGreaterThanOrEqual(3);
+    expect(files.filter((f) => f.startsWith('v1-')).length).toBeGreaterThanOrEqual(3);
+    expect(files.filter((f) => f.startsWith(`${SHAPE}-`)).length).toBeGreaterThanOrEqual(5);
     for (const file of files) {
       // Saved with the History message's own toJSON; fromObject reads that shape back.
       const history = temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(new URL(file, dir), 'utf8')));
       // Throws DeterminismViolationError (or any workflow task failure) when the code no longer fits.
-      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file);
+      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file).catch((err: Error) => {
+        throw new Error(`${file}: ${err.message}`, { cause: err });
+      });
     }
   });
 });
 
 describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
   let h: Harness;
+  let model: Harness;
+  let idle: Harness;
   beforeAll(async () => {
     h = await createHarness({ call: { resumeWindowMs: 1_000, historyLimit: 100 } });
+    model = await createHarness({ responder: async ({ text, context }) => ({ text: `model: ${text}`, context }) });
+    idle = await createHarness({ noWorker: true });
   });
-  afterAll(() => h?.close());
+  afterAll(() => Promise.all([h?.close(), model?.close(), idle?.close()]));
 
-  const save = async (name: string, callId: string, runId?: string) => {
-    const history = await h.client.workflow.getHandle(`call-${callId}`, runId).fetchHistory();
-    await writeFile(new URL(`${name}.json`, dir), JSON.stringify(history, null, 1));
+  const save = async (name: string, callId: string, runId?: string, from = h) => {
+    const history = await from.client.workflow.getHandle(`call-${callId}`, runId).fetchHistory();
+    await writeFile(new URL(`${SHAPE}-${name}.json`, dir), JSON.stringify(history, null, 1));
   };
 
   it('chat: messages, drop, resume, end', async () => {
@@ -65,8 +75,28 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     const id = newCallId();
     await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550000003' });
     const first = (await h.handle(id).describe()).runId;
-    for (let i = 0; i < 8; i++) await h.request('POST', `/calls/${id}/messages`, { text: `message ${i}` });
+    for (let i = 0; i < 20; i++) await h.request('POST', `/calls/${id}/messages`, { text: `message ${i}` });
     expect((await h.handle(id).describe()).runId).not.toBe(first);
     await save('chat-continued-as-new', id, first);
+  });
+
+  it('a model responder: the user turn recorded before the respond activity', async () => {
+    const id = newCallId();
+    await model.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550000004' });
+    await model.request('POST', `/calls/${id}/messages`, { text: 'hello', messageId: 'm1' });
+    await model.request('POST', `/calls/${id}/end`, {});
+    await model.handle(id).result();
+    await save('chat-model-responder', id, undefined, model);
+  });
+
+  it('a burst of signals queued before a worker polls: one batch', async () => {
+    const id = newCallId();
+    const start: StartCall = { callId: id, channel: 'voice', direction: 'inbound', from: '+15550000005', to: null, provider: null, answered: false, metadata: {}, key: `${id}:start` };
+    await idle.gateway.signalWithStart(start, { type: 'answered', key: 'a' });
+    for (let n = 1; n <= 5; n++) await idle.handle(id).signal(callEventSignal, { type: 'turn', key: `t${n}`, role: 'user', text: `turn ${n}` });
+    await idle.handle(id).signal(callEventSignal, { type: 'end', key: 'e' });
+    await idle.startWorker();
+    await idle.handle(id).result();
+    await save('voice-batched-burst', id, undefined, idle);
   });
 });

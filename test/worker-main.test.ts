@@ -36,7 +36,7 @@ it('exports SDK metrics and activity outcomes, and logs JSON lines with callId a
 
   const metrics = await eventually(async () => {
     const text = await (await fetch(metricsUrl)).text();
-    expect(text).toMatch(/callwright_activity_outcomes\{[^}]*activity_type="recordEvent"[^}]*outcome="completed"[^}]*\} [1-9]/);
+    expect(text).toMatch(/callwright_activity_outcomes\{[^}]*activity_type="recordEvents"[^}]*outcome="completed"[^}]*\} [1-9]/);
     return text;
   });
   expect(metrics).toMatch(/temporal_workflow_completed|temporal_activity_execution_latency|temporal_request/);

@@ -1,12 +1,17 @@
 // Activity proxies grouped by timeout class, with one retry policy each.
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { CallActivities } from '../activities/index.js';
 
-/** The record must land: retried until PostgreSQL and Redis accept it (every write is idempotent). */
-export const store = proxyActivities<CallActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
-});
+// The record must land: retried until PostgreSQL and Redis accept it (every write is idempotent), and
+// the call's later events wait behind it. Backoff stays under the local retry threshold (1 minute), so
+// retries stay in the worker instead of costing a server timer each.
+const untilStored = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' } as const;
+
+/** Recording as a local activity: no task queue round trip and no activity events in history. */
+export const recorder = proxyLocalActivities<CallActivities>({ startToCloseTimeout: '30 seconds', retry: untilStored });
+
+/** Recording as a regular activity: the shape of calls recorded before batching, kept so their histories replay. */
+export const store = proxyActivities<CallActivities>({ startToCloseTimeout: '30 seconds', retry: untilStored });
 
 /** The responder answers a waiting user: a few quick attempts, then the update fails. */
 export const responder = proxyActivities<CallActivities>({

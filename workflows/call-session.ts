@@ -1,10 +1,12 @@
-// The state of one call and the only code that changes it: apply, record, then commit.
+// The state of one call and the only code that changes it: apply an event, then record it. Records
+// gather in a batch that one local activity writes in one transaction (`flush`).
 import { ApplicationFailure, log } from '@temporalio/workflow';
-import { responder, store } from './activities.js';
+import { recorder, responder, store } from './activities.js';
 import { Dedup, type DedupSnapshot } from './dedup.js';
 import { ended, initialView, transition } from './lifecycle.js';
 import { CallErrorType, type ChatMessage } from './messages.js';
-import type { CallConfig, CallEvent, CallView, Disposition, MessageReply, Role, StartCall, Turn } from './types.js';
+import { scriptedReply, type Answer } from './scripted-responder.js';
+import type { CallConfig, CallEvent, CallView, Disposition, MessageReply, RecordBatch, RecordedEventType, Role, StartCall, Turn } from './types.js';
 
 export interface SessionSnapshot {
   call: CallView;
@@ -16,19 +18,29 @@ export interface SessionSnapshot {
 
 export type Mode = 'signal' | 'update';
 
+/** Bounds one transaction however many events are queued. */
+const MAX_BATCH = 100;
+
 export class CallSession {
+  /** The call with every applied event: ahead of `recorded` while a batch is open. */
   call: CallView;
+  /** The call as PostgreSQL holds it: what queries answer. */
+  recorded: CallView;
   lastActivityMs: number;
   private readonly dedup: Dedup;
   private readonly order: Record<string, number>;
+  private pending: RecordBatch | undefined;
 
+  /** `batched` is false only when replaying calls recorded before batching: one regular activity per record. */
   constructor(
     private readonly config: CallConfig,
     start: StartCall,
     workflowId: string,
-    snapshot?: SessionSnapshot,
+    snapshot: SessionSnapshot | undefined,
+    readonly batched: boolean,
   ) {
     this.call = snapshot?.call ?? initialView(start, workflowId, Date.now());
+    this.recorded = this.call;
     this.lastActivityMs = snapshot?.lastActivityMs ?? Date.now();
     this.dedup = new Dedup(snapshot?.dedup);
     this.order = { ...snapshot?.order };
@@ -42,10 +54,11 @@ export class CallSession {
     return { call: this.call, lastActivityMs: this.lastActivityMs, dedup: this.dedup.snapshot(), order: { ...this.order } };
   }
 
-  /** Records the start; the row in `calls` exists from here on. */
+  /** Records the start; the row in `calls` exists once the batch is flushed. */
   async started(start: StartCall): Promise<void> {
     const call = this.call;
-    await this.record({ key: start.key, type: 'started', applied: true, at: start.at, payload: { channel: call.channel, direction: call.direction, from: call.from, to: call.to, answered: start.answered } }, call);
+    const payload = { channel: call.channel, direction: call.direction, from: call.from, to: call.to, answered: start.answered };
+    await this.record({ key: start.key, type: 'started', applied: true, at: start.at, payload }, call);
   }
 
   /**
@@ -74,15 +87,13 @@ export class CallSession {
     return this.call;
   }
 
-  /** A chat turn: resume a dropped call first, record the user turn, ask the responder, record its reply. */
+  /** A chat turn: resume a dropped call first, record the user turn, answer it, record the reply. */
   async message(msg: ChatMessage): Promise<MessageReply> {
     const cached = this.dedup.reply(msg.messageId);
     if (cached) return { reply: cached, call: this.call };
     if (this.call.status === 'dropped') await this.apply({ type: 'resume', key: `${msg.messageId}:resume` }, 'update');
     await this.apply({ type: 'message', key: msg.messageId, text: msg.text, at: msg.at }, 'update');
-    const answer = await responder.respond.executeWithOptions({ summary: `responder: reply to turn ${this.call.turnCount}` }, [
-      { callId: this.call.callId, text: msg.text, context: this.call.context },
-    ]);
+    const answer = await this.answer(msg.text);
     const next = { ...this.call, context: answer.context, turnCount: this.call.turnCount + 1 };
     const reply = await this.record({ key: `${msg.messageId}:reply`, type: 'reply', applied: true, payload: {} }, next, { role: 'assistant', text: answer.text });
     this.lastActivityMs = Date.now();
@@ -95,8 +106,38 @@ export class CallSession {
     await this.record({ key: `timer:${disposition}:${this.call.version}`, type: 'timeout', applied: true, payload: { disposition, reason } }, ended(this.call, disposition, Date.now()));
   }
 
+  /**
+   * True while applied events wait to be written. Callers check it before awaiting `flush`: an await that
+   * is not needed would shift the order of commands that histories recorded before batching rely on.
+   */
+  get unrecorded(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /** Writes what was applied since the last flush: one local activity, one transaction. */
+  async flush(): Promise<void> {
+    const batch = this.pending!;
+    this.pending = undefined;
+    if (this.batched) {
+      await recorder.recordEvents.executeWithOptions({ summary: summarize(batch) }, [batch]);
+    } else {
+      const { call, events: [event], turns, caller } = batch;
+      await store.recordEvent.executeWithOptions({ summary: summarize(batch) }, [{ call, event, turns, caller }]);
+    }
+    this.recorded = batch.call;
+  }
+
+  private async answer(text: string): Promise<Answer> {
+    if (this.batched && this.config.responder === 'scripted') return scriptedReply({ text, context: this.call.context });
+    // A model reads the transcript from the store, so the user's turn must be there first.
+    if (this.unrecorded) await this.flush();
+    return responder.respond.executeWithOptions({ summary: `responder: reply to turn ${this.call.turnCount}` }, [
+      { callId: this.call.callId, text, context: this.call.context },
+    ]);
+  }
+
   private async record(
-    event: { key: string; type: string; applied: boolean; at?: string; payload: Record<string, unknown> },
+    event: { key: string; type: RecordedEventType; applied: boolean; at?: string; payload: Record<string, unknown> },
     next: CallView,
     turn?: { role: Role; text: string },
   ): Promise<Turn | undefined> {
@@ -104,22 +145,23 @@ export class CallSession {
     const occurredAt = event.at ?? new Date().toISOString();
     const recordedTurn: Turn | undefined = turn && { seq: next.turnCount, role: turn.role, text: turn.text, at: new Date().toISOString() };
     const call = { ...next, version: seq };
-    const learnedName = call.context.name !== this.call.context.name || event.type === 'started';
-    await store.recordEvent.executeWithOptions({ summary: summarize(event.type, event.applied, recordedTurn) }, [
-      {
-        call,
-        event: { seq, key: event.key, type: event.type, applied: event.applied, occurredAt, payload: event.payload },
-        turns: recordedTurn ? [recordedTurn] : [],
-        caller: learnedName ? { number: call.from, name: typeof call.context.name === 'string' ? call.context.name : undefined } : undefined,
-      },
-    ]);
+    const batch = (this.pending ??= { call, events: [], turns: [] });
+    batch.call = call;
+    batch.events.push({ seq, key: event.key, type: event.type, applied: event.applied, occurredAt, payload: event.payload });
+    if (recordedTurn) batch.turns.push(recordedTurn);
+    if (call.context.name !== this.call.context.name || event.type === 'started') {
+      batch.caller = { number: call.from, name: typeof call.context.name === 'string' ? call.context.name : undefined };
+    }
     this.call = call;
     this.dedup.remember(event.key);
+    if (!this.batched || batch.events.length >= MAX_BATCH) await this.flush();
     return recordedTurn;
   }
 }
 
-function summarize(type: string, applied: boolean, turn?: Turn): string {
+function summarize({ events, turns }: RecordBatch): string {
+  if (events.length > 1) return `record ${events.length} events${turns.length ? `: turns ${turns[0].seq}–${turns.at(-1)!.seq}` : ''}`;
+  const [{ type, applied }] = events;
   if (!applied) return `record ignored ${type}`;
-  return turn ? `record turn ${turn.seq} (${turn.role})` : `record ${type}`;
+  return turns[0] ? `record turn ${turns[0].seq} (${turns[0].role})` : `record ${type}`;
 }

@@ -1,10 +1,12 @@
-// One long-lived workflow per call. Handlers only enqueue; the main loop applies events in arrival
-// order, so persistence never interleaves and the queue can be carried across continue-as-new.
+// One long-lived workflow per call. Handlers only enqueue; the main loop applies queued events in
+// arrival order and records them together, so persistence never interleaves, a burst costs one write,
+// and the queue can be carried across continue-as-new.
 import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -29,14 +31,17 @@ type Work =
   | { kind: 'message'; message: ChatMessage; done: Settle<MessageReply> };
 type Settle<T> = (result: { value?: T; error?: unknown }) => void;
 
+/** Calls from before this patch record each event through its own regular activity; their histories replay that way. */
+export const BATCHED_RECORDING = 'batched-local-recording';
+
 export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> {
-  const session = new CallSession(input.config, input.start, workflowInfo().workflowId, input.carried);
+  const session = new CallSession(input.config, input.start, workflowInfo().workflowId, input.carried, patched(BATCHED_RECORDING));
   const queue: Work[] = (input.carried?.pending ?? []).map((event) => ({ kind: 'signal', event }));
 
   const rejectEnded = (_input: unknown) => {
     if (session.call.status === 'ended') throw ApplicationFailure.create({ type: CallErrorType.ended, message: 'the call has ended', nonRetryable: true });
   };
-  setHandler(callViewQuery, () => session.call);
+  setHandler(callViewQuery, () => session.recorded);
   setHandler(callEventSignal, (event) => void queue.push({ kind: 'signal', event }));
   setHandler(callEventUpdate, (event: CallEvent) => settled<CallView>((done) => queue.push({ kind: 'update', event, done })), {
     validator: rejectEnded,
@@ -58,6 +63,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
 
   while (!session.ended) {
     if (queue.length === 0) {
+      if (session.unrecorded) await session.flush();
       const due = dueTimeout(session.call, session.lastActivityMs, input.config)!;
       const wait = due.at - Date.now();
       const woke = wait > 0 && (await condition(() => queue.length > 0, wait, { summary: due.summary }));
@@ -83,19 +89,30 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   return session.call;
 }
 
+/** Applies the queued work in order, records it, and only then answers the updates among it. */
 async function drain(session: CallSession, queue: Work[], only: (w: Work) => boolean = () => true): Promise<void> {
+  const answers: (() => void)[] = [];
+  // Histories from before batching answered each update as soon as its own record landed.
+  const answer = (send: () => void) => (session.batched ? answers.push(send) : send());
   for (let i = queue.findIndex(only); i >= 0; i = queue.findIndex(only)) {
     const [work] = queue.splice(i, 1);
     try {
       if (work.kind === 'signal') await session.apply(work.event, 'signal');
-      else if (work.kind === 'update') work.done({ value: await session.apply(work.event, 'update') });
-      else work.done({ value: await session.message(work.message) });
+      else if (work.kind === 'update') answer(settleWith(work.done, await session.apply(work.event, 'update')));
+      else answer(settleWith(work.done, await session.message(work.message)));
     } catch (error) {
       if (work.kind === 'signal') throw error;
-      work.done({ error });
+      answer(() => work.done({ error }));
     }
   }
+  if (session.unrecorded) await session.flush();
+  for (const send of answers) send();
 }
+
+const settleWith =
+  <T>(done: Settle<T>, value: T) =>
+  () =>
+    done({ value });
 
 function settled<T>(enqueue: (done: Settle<T>) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => enqueue(({ value, error }) => (error === undefined ? resolve(value as T) : reject(error))));

@@ -50,7 +50,15 @@ export interface CallConfig {
   idleTimeoutMs: number;
   /** Continue-as-new once history grows past this many events (Temporal also suggests it). */
   historyLimit: number;
+  /**
+   * Who answers chat turns: the scripted assistant runs inside the workflow; a model is an activity.
+   * Absent in calls started before the scripted assistant moved into the workflow: they keep the activity.
+   */
+  responder?: ResponderKind;
 }
+
+export const RESPONDER_KINDS = ['scripted', 'model'] as const;
+export type ResponderKind = (typeof RESPONDER_KINDS)[number];
 
 export interface StartCall {
   callId: string;
@@ -85,15 +93,26 @@ export type CallEvent =
   | (EventBase & { type: 'leg'; leg: string });
 
 export type CallEventType = CallEvent['type'];
+/** Every type in call_events: the events above and those the workflow records of its own. */
+export type RecordedEventType = CallEventType | 'started' | 'reply' | 'timeout';
 
 /** One row of call_events as the workflow hands it to persistence. */
 export interface EventRecord {
   seq: number;
   key: string;
-  type: string;
+  type: RecordedEventType;
   applied: boolean;
   occurredAt: string;
   payload: Record<string, unknown>;
+}
+
+/** Everything one local activity writes in one transaction: events of one call, in order, and its latest state. */
+export interface RecordBatch {
+  call: CallView;
+  events: EventRecord[];
+  turns: Turn[];
+  /** Set on start and when the caller's name is learned: keeps the callers profile current. */
+  caller?: { number: string; name?: string };
 }
 
 export interface MessageReply {

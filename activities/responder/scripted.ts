@@ -1,26 +1,5 @@
-// The default responder: deterministic, so tests and demos can rely on every word.
+// The scripted assistant as a Responder, for workers and calls that run it as an activity.
+import { scriptedReply } from '../../workflows/scripted-responder.js';
 import type { Responder } from './types.js';
 
-const NAME = /\b(?:my name is|i am|i'm|call me|this is)\s+([a-z][a-z'-]{0,39})/i;
-const ASKS_NAME = /\bwhat(?:'s| is) my name\b|\bwho am i\b|\bdo you know my name\b/i;
-const GREETING = /^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening))\b/i;
-const FAREWELL = /\b(?:bye|goodbye|that's all|thank you|thanks)\b/i;
-const NOT_NAMES = new Set(['calling', 'here', 'back', 'fine', 'good', 'ok', 'okay', 'not', 'sorry', 'looking', 'trying']);
-
-export const scriptedResponder: Responder = async ({ text, context }) => {
-  const name = typeof context.name === 'string' ? context.name : undefined;
-  const said = NAME.exec(text)?.[1];
-  if (said && !NOT_NAMES.has(said.toLowerCase())) {
-    const learned = said[0].toUpperCase() + said.slice(1).toLowerCase();
-    return { text: `Nice to meet you, ${learned}. How can I help you today?`, context: { ...context, name: learned } };
-  }
-  if (ASKS_NAME.test(text)) {
-    return {
-      text: name ? `Your name is ${name}.` : "I don't know your name yet. What should I call you?",
-      context,
-    };
-  }
-  if (GREETING.test(text)) return { text: name ? `Hello again, ${name}! How can I help?` : 'Hello! How can I help you today?', context };
-  if (FAREWELL.test(text)) return { text: `You're welcome${name ? `, ${name}` : ''}. Goodbye!`, context };
-  return { text: `I understand: "${text.trim().slice(0, 200)}". Tell me more.`, context };
-};
+export const scriptedResponder: Responder = async (input) => scriptedReply(input);

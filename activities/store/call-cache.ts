@@ -4,11 +4,15 @@ import type { CallView, Turn } from '../../workflows/types.js';
 
 export const RECENT_TURNS = 50;
 const TTL_SECONDS = 7 * 24 * 3600;
+/** Provider legs are looked up while their callbacks arrive: a day covers them; a miss asks PostgreSQL. */
+export const LEG_TTL_SECONDS = 24 * 3600;
 
 export const keys = {
   call: (callId: string) => `call:${callId}`,
   turns: (callId: string) => `call:${callId}:turns`,
   dropped: (number: string) => `dropped:${number}`,
+  /** Which call a provider leg id belongs to. */
+  leg: (legId: string) => `leg:${legId}`,
 };
 
 // Writes the view only if it is not older than the cached one (a retried activity may arrive late).
@@ -21,9 +25,14 @@ return 1`;
 // Deletes the callback index entry only if it still points at this call.
 const DEL_IF = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
-/** Mirrors one recorded event into Redis. Every command is idempotent, so retries double nothing. */
-export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[]): Promise<void> {
+/**
+ * Mirrors recorded events into Redis. Every command is idempotent, so retries double nothing. A call that
+ * starts owns its own id as a leg (unless a callback already joined that leg elsewhere): webhooks that
+ * address it then find it without asking PostgreSQL.
+ */
+export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[], started = false): Promise<void> {
   const m = redis.multi();
+  if (started) m.set(keys.leg(call.callId), call.callId, 'EX', LEG_TTL_SECONDS, 'NX');
   m.eval(SET_VIEW, 1, keys.call(call.callId), call.version, JSON.stringify(call), TTL_SECONDS);
   if (turns.length) {
     m.zadd(keys.turns(call.callId), ...turns.flatMap((t) => [String(t.seq), JSON.stringify(t)]));

@@ -1,12 +1,12 @@
 // PostgreSQL access for calls, call_events, turns and callers: the system of record.
 import type pg from 'pg';
-import type { CallView, EventRecord, Turn } from '../../workflows/types.js';
+import type { CallView, EventRecord, RecordBatch, Turn } from '../../workflows/types.js';
 
+/** One event as the regular `recordEvent` activity took it (calls recorded before batching). */
 export interface RecordInput {
   call: CallView;
   event: EventRecord;
   turns: Turn[];
-  /** Set on start and when the caller's name is learned: keeps the callers profile current. */
   caller?: { number: string; name?: string };
 }
 
@@ -43,48 +43,42 @@ const CALL_COLUMNS = [
   'started_at', 'answered_at', 'dropped_at', 'resume_deadline', 'ended_at', 'turn_count', 'drop_count',
   'resume_count', 'context', 'metadata', 'provider', 'legs', 'version',
 ];
-const UPSERT_CALL = `
-  INSERT INTO calls (${CALL_COLUMNS.join(', ')})
-  VALUES (${CALL_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-  ON CONFLICT (call_id) DO UPDATE SET
-    ${CALL_COLUMNS.filter((c) => c !== 'call_id').map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, updated_at = now()
-  WHERE calls.version <= EXCLUDED.version`;
+// One statement, so one round trip and one implicit transaction: the caller profile, the call row (never
+// rolled back by a stale retry), then every event and turn of the batch as multi-row inserts from arrays.
+// A retried batch doubles nothing: rows that exist are skipped.
+const N = CALL_COLUMNS.length;
+const WRITE_BATCH = `
+  WITH caller AS (
+    INSERT INTO callers (number, name) SELECT $${N + 1}::text, $${N + 2}::text WHERE $${N + 1}::text IS NOT NULL
+    ON CONFLICT (number) DO UPDATE SET name = COALESCE(EXCLUDED.name, callers.name), updated_at = now()
+  ), call AS (
+    INSERT INTO calls (${CALL_COLUMNS.join(', ')})
+    VALUES (${CALL_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+    ON CONFLICT (call_id) DO UPDATE SET
+      ${CALL_COLUMNS.filter((c) => c !== 'call_id').map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, updated_at = now()
+    WHERE calls.version <= EXCLUDED.version
+  ), events AS (
+    INSERT INTO call_events (call_id, seq, idempotency_key, type, applied, occurred_at, payload)
+    SELECT $1, e.seq, e.key, e.type, e.applied, e.occurred_at, e.payload::jsonb
+    FROM unnest($${N + 3}::int[], $${N + 4}::text[], $${N + 5}::text[], $${N + 6}::bool[], $${N + 7}::timestamptz[], $${N + 8}::text[])
+      AS e (seq, key, type, applied, occurred_at, payload)
+    ON CONFLICT DO NOTHING
+  )
+  INSERT INTO turns (call_id, seq, role, text, at)
+  SELECT $1, t.seq, t.role, t.text, t.at FROM unnest($${N + 9}::int[], $${N + 10}::text[], $${N + 11}::text[], $${N + 12}::timestamptz[]) AS t (seq, role, text, at)
+  ON CONFLICT DO NOTHING`;
 
-/** One transaction per event: the call row (never rolled back by a stale retry), the audit row, its turns. */
-export async function writeEvent(pool: pg.Pool, { call, event, turns, caller }: RecordInput): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    if (caller) {
-      await client.query(
-        `INSERT INTO callers (number, name) VALUES ($1, $2)
-         ON CONFLICT (number) DO UPDATE SET name = COALESCE(EXCLUDED.name, callers.name), updated_at = now()`,
-        [caller.number, caller.name ?? null],
-      );
-    }
-    await client.query(UPSERT_CALL, [
-      call.callId, call.workflowId, call.channel, call.direction, call.from, call.to, call.status, call.disposition,
-      call.startedAt, call.answeredAt, call.droppedAt, call.resumeDeadline, call.endedAt, call.turnCount, call.dropCount,
-      call.resumeCount, call.context, call.metadata, call.provider, call.legs, call.version,
-    ]);
-    await client.query(
-      `INSERT INTO call_events (call_id, seq, idempotency_key, type, applied, occurred_at, payload)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-      [call.callId, event.seq, event.key, event.type, event.applied, event.occurredAt, event.payload],
-    );
-    for (const t of turns) {
-      await client.query(
-        'INSERT INTO turns (call_id, seq, role, text, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
-        [call.callId, t.seq, t.role, t.text, t.at],
-      );
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+/** Writes a batch of one call's events in one transaction. */
+export async function writeBatch(pool: pg.Pool, { call, events, turns, caller }: RecordBatch): Promise<void> {
+  await pool.query(WRITE_BATCH, [
+    call.callId, call.workflowId, call.channel, call.direction, call.from, call.to, call.status, call.disposition,
+    call.startedAt, call.answeredAt, call.droppedAt, call.resumeDeadline, call.endedAt, call.turnCount, call.dropCount,
+    call.resumeCount, call.context, call.metadata, call.provider, call.legs, call.version,
+    caller?.number ?? null, caller?.name ?? null,
+    events.map((e) => e.seq), events.map((e) => e.key), events.map((e) => e.type), events.map((e) => e.applied),
+    events.map((e) => e.occurredAt), events.map((e) => JSON.stringify(e.payload)),
+    turns.map((t) => t.seq), turns.map((t) => t.role), turns.map((t) => t.text), turns.map((t) => t.at),
+  ]);
 }
 
 export async function selectCall(pool: pg.Pool, callId: string): Promise<CallView | null> {

@@ -30,16 +30,27 @@ export interface HarnessOptions {
   /** Start no in-process worker (the test runs one in a child process). */
   noWorker?: boolean;
   rateLimit?: Partial<RateLimitSettings>;
+  /** A PostgreSQL of the test's own (one it may stop) instead of the run's shared one. */
+  databaseUrl?: string;
 }
 
 export async function createHarness(options: HarnessOptions = {}) {
   quietRuntime();
   const taskQueue = `test-${randomUUID()}`;
-  const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 5 });
+  const pool = new pg.Pool({ connectionString: options.databaseUrl ?? inject('databaseUrl'), max: 5 });
+  // An idle client whose server went away emits 'error': the next query reconnects, the process must not die.
+  pool.on('error', () => undefined);
   const redis = new Redis(inject('redisUrl'));
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const client = new Client({ connection });
-  const callConfig: CallConfig = { resumeWindowMs: 600_000, idleTimeoutMs: 1_800_000, historyLimit: 10_000, ...options.call };
+  const callConfig: CallConfig = {
+    resumeWindowMs: 600_000,
+    idleTimeoutMs: 1_800_000,
+    historyLimit: 10_000,
+    // A test that brings its own responder means a model: replies come from the activity.
+    responder: options.responder ? 'model' : 'scripted',
+    ...options.call,
+  };
   const gateway = new CallGateway(client, { taskQueue, call: callConfig }, async (id) => (await selectCall(pool, id)) !== null);
   const app = createApp({
     gateway,
@@ -53,7 +64,8 @@ export async function createHarness(options: HarnessOptions = {}) {
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   let nativeConnection: NativeConnection | undefined;
-  if (!options.noWorker) {
+  /** Starts the in-process worker (at creation unless `noWorker`): work queued before it waits in Temporal. */
+  const startWorker = async () => {
     nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
     worker = await createCallWorker({
       connection: nativeConnection,
@@ -63,7 +75,8 @@ export async function createHarness(options: HarnessOptions = {}) {
       workflowBundle: { codePath: inject('workflowBundlePath') },
     });
     running = worker.run();
-  }
+  };
+  if (!options.noWorker) await startWorker();
 
   const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...headers } };
@@ -77,7 +90,7 @@ export async function createHarness(options: HarnessOptions = {}) {
   };
 
   return {
-    taskQueue, pool, redis, client, app, gateway, callConfig, request,
+    taskQueue, pool, redis, client, app, gateway, callConfig, request, startWorker,
     tokenFor: async (number: string) => `Bearer ${(await mintToken(auth, number)).token}`,
     query: (callId: string): Promise<CallView> => client.workflow.getHandle(workflowIdFor(callId)).query(callViewQuery),
     handle: (callId: string) => client.workflow.getHandle(workflowIdFor(callId)),
