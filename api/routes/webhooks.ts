@@ -7,7 +7,7 @@ import { ApiError } from '../errors.js';
 import { json, router } from '../openapi.js';
 import { ErrorSchema } from '../schemas.js';
 import { feedEvent, feedStart, startSignal } from '../webhooks/feed-events.js';
-import { resolveLeg } from '../webhooks/leg-map.js';
+import { ownLeg, resolveLeg } from '../webhooks/leg-map.js';
 import { Accepted, FeedEvent, FeedSignatureHeader, TwilioSignatureHeader, TwilioStatusCallback } from '../webhooks/schemas.js';
 import { verifyFeedSignature } from '../webhooks/signed-feed.js';
 import { twilioCallbacks } from '../webhooks/twilio-callbacks.js';
@@ -68,7 +68,13 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
       const e = c.req.valid('json');
       if (e.type === 'call.started') {
         await gateway.signalWithStart(feedStart(e), startSignal(e));
-      } else if (!(await gateway.signal(await resolveLeg(stores, e.callId), feedEvent(e))) && !(await readCall(stores, e.callId))) {
+        return c.json({ accepted: true as const }, 202);
+      }
+      const leg = await resolveLeg(stores, e.callId);
+      if (await gateway.signal(leg.callId, feedEvent(e))) {
+        // The cache was flushed or expired: the call exists under its own id, so the next event skips PostgreSQL.
+        if (!leg.known) await ownLeg(stores, e.callId, false);
+      } else if (!(await readCall(stores, e.callId))) {
         // A minimal start would fix channel and caller by guesswork; the sender retries non-2xx instead.
         throw new ApiError('not_found', `no call ${e.callId}: deliver call.started first`);
       }

@@ -1,23 +1,25 @@
 // Which call a Twilio leg belongs to: decided by its first callback, remembered in Redis for a day.
+import { keys, LEG_TTL_SECONDS } from '../../activities/store/call-cache.js';
 import { readCall, readDroppedCallFrom, type Stores } from '../../activities/store/call-reader.js';
 import { mayJoin, type StatusCallback } from './twilio-events.js';
 
-const TTL_SECONDS = 24 * 3600;
-export const legKey = (sid: string) => `leg:${sid}`;
-
 /** The call that owns this leg: the leg's own call, or a dropped call it called back. */
 export async function callOfLeg(stores: Stores, cb: StatusCallback): Promise<string> {
-  const known = await stores.redis.get(legKey(cb.sid));
+  const known = await stores.redis.get(keys.leg(cb.sid));
   if (known) return known;
   const decided = await decide(stores, cb);
   // Written before any signal; when first callbacks race, the first writer decides for all of them.
-  if (await stores.redis.set(legKey(cb.sid), decided, 'EX', TTL_SECONDS, 'NX')) return decided;
-  return (await stores.redis.get(legKey(cb.sid))) ?? decided;
+  if (await stores.redis.set(keys.leg(cb.sid), decided, 'EX', LEG_TTL_SECONDS, 'NX')) return decided;
+  return (await stores.redis.get(keys.leg(cb.sid))) ?? decided;
 }
 
-/** The leg turned out to be a call of its own (the call it joined closed first). */
-export async function ownLeg(stores: Stores, sid: string): Promise<void> {
-  await stores.redis.set(legKey(sid), sid, 'EX', TTL_SECONDS);
+/**
+ * The leg is a call of its own: `replace` when the call it joined closed first; otherwise only
+ * remembered where nothing else decided meanwhile.
+ */
+export async function ownLeg(stores: Stores, sid: string, replace = true): Promise<void> {
+  if (replace) await stores.redis.set(keys.leg(sid), sid, 'EX', LEG_TTL_SECONDS);
+  else await stores.redis.set(keys.leg(sid), sid, 'EX', LEG_TTL_SECONDS, 'NX');
 }
 
 async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
@@ -30,9 +32,17 @@ async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
   return dropped;
 }
 
-/** The call a provider leg id belongs to (its own id when it is a first leg or unknown). */
-export async function resolveLeg(stores: Stores, sid: string): Promise<string> {
-  return (await stores.redis.get(legKey(sid))) ?? (await joinedCallInStore(stores, sid)) ?? sid;
+/**
+ * The call a provider leg id belongs to (its own id when it is a first leg or unknown). `known` says
+ * Redis holds the answer; an unknown leg is remembered as its own call once a signal to it succeeds.
+ */
+export async function resolveLeg(stores: Stores, sid: string): Promise<{ callId: string; known: boolean }> {
+  const cached = await stores.redis.get(keys.leg(sid));
+  if (cached) return { callId: cached, known: true };
+  const joined = await joinedCallInStore(stores, sid);
+  if (!joined) return { callId: sid, known: false };
+  await stores.redis.set(keys.leg(sid), joined, 'EX', LEG_TTL_SECONDS, 'NX');
+  return { callId: joined, known: true };
 }
 
 /** Redis may have been flushed: PostgreSQL still knows another call that took this leg (GIN index on legs). */
