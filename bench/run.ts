@@ -29,10 +29,15 @@ async function teardown(): Promise<void> {
   await p?.close().catch(() => undefined);
   await s?.stop();
 }
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  // `on`, not `once`: a second Ctrl+C (or tsx relaying the first) must not kill us before the servers stop.
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
     log(`${signal}: stopping the bench stack`);
-    void teardown().finally(() => process.exit(130));
+    // Only the servers: closing clients under in-flight calls would only add noise before exit.
+    void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   });
 }
 
@@ -116,9 +121,11 @@ try {
   }
   await teardown();
 } catch (err) {
-  console.error(`bench failed: ${(err as Error).stack ?? err}`);
-  await teardown();
-  process.exitCode = 1;
+  if (!interrupted) {
+    console.error(`bench failed: ${(err as Error).stack ?? err}`);
+    await teardown();
+    process.exitCode = 1;
+  }
 }
 
 function git(args: string[]): string {
