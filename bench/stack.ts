@@ -69,6 +69,7 @@ export async function startBenchStack(options: { sqlitePragmas?: string[]; log?:
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
       TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: taskQueue,
       PORT: String(apiPort),
       WORKER_METRICS_PORT: String(await freePort()),
