@@ -1,27 +1,14 @@
 // The worker process is SIGKILLed mid-conversation and started again: nothing lost or doubled.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { expectEverywhere, eventRows, turnRows } from './support/assertions.js';
-import { createHarness, newCallId, type Harness, workerEnv } from './support/harness.js';
+import { createHarness, newCallId, type Harness } from './support/harness.js';
+import { startWorkerProcess } from './support/worker-process-spawn.js';
 
 let h: Harness;
 const children: ChildProcess[] = [];
 
-function startWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts'], {
-    env: {
-      ...workerEnv(h.taskQueue),
-      WORKFLOW_BUNDLE: inject('workflowBundlePath'),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('worker ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
-}
+const startWorker = () => startWorkerProcess(h.taskQueue, children);
 
 beforeAll(async () => {
   h = await createHarness({ noWorker: true });
