@@ -1,9 +1,9 @@
 // Activities are built from their dependencies so the worker owns every connection.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { RecordBatch, Turn } from '../workflows/types.js';
+import type { RecordBatch } from '../workflows/types.js';
 import type { Responder } from './responder/types.js';
-import { cacheEvent, keys, RECENT_TURNS } from './store/call-cache.js';
+import { cacheEvent, RECENT_TURNS, refill } from './store/call-cache.js';
 import { readCall, readRecentTurns } from './store/call-reader.js';
 import { selectRecentTurns, writeBatch, type RecordInput } from './store/calls-table.js';
 
@@ -20,12 +20,12 @@ export function createActivities({ pool, redis, responder }: ActivityDeps) {
   /** Writes a batch to PostgreSQL in one transaction, then mirrors it to Redis. Errors propagate so Temporal retries. */
   async function recordEvents(batch: RecordBatch): Promise<void> {
     await writeBatch(pool, batch);
-    let turns: Turn[] = batch.turns;
-    // After a flush the cache lacks the older turns: refill them rather than cache a gap (checked only when a turn is added).
-    if (turns.length > 0 && batch.call.turnCount > turns.length && (await redis.zcard(keys.turns(batch.call.callId))) === 0) {
-      turns = await selectRecentTurns(pool, batch.call.callId, RECENT_TURNS);
+    const { call, turns, events } = batch;
+    const { cachedBefore } = await cacheEvent(redis, call, turns, events[0]?.type === 'started');
+    // After a flush the cache lacks the older turns: refill them (readers skip a cache with a gap meanwhile).
+    if (turns.length > 0 && call.turnCount > turns.length && cachedBefore === 0) {
+      await refill(redis, call, await selectRecentTurns(pool, call.callId, RECENT_TURNS));
     }
-    await cacheEvent(redis, batch.call, turns, batch.events[0]?.type === 'started');
   }
 
   return {

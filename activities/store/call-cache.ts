@@ -28,12 +28,14 @@ const DEL_IF = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call(
 /**
  * Mirrors recorded events into Redis. Every command is idempotent, so retries double nothing. A call that
  * starts owns its own id as a leg (unless a callback already joined that leg elsewhere): webhooks that
- * address it then find it without asking PostgreSQL.
+ * address it then find it without asking PostgreSQL. Answers how many turns the cache held before these,
+ * in the same round trip, so the caller can tell a flushed cache from a warm one.
  */
-export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[], started = false): Promise<void> {
+export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[], started = false): Promise<{ cachedBefore: number }> {
   const m = redis.multi();
   if (started) m.set(keys.leg(call.callId), call.callId, 'EX', LEG_TTL_SECONDS, 'NX');
   m.eval(SET_VIEW, 1, keys.call(call.callId), call.version, JSON.stringify(call), TTL_SECONDS);
+  m.zcard(keys.turns(call.callId));
   if (turns.length) {
     m.zadd(keys.turns(call.callId), ...turns.flatMap((t) => [String(t.seq), JSON.stringify(t)]));
     m.zremrangebyrank(keys.turns(call.callId), 0, -RECENT_TURNS - 1);
@@ -44,7 +46,8 @@ export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[], st
   } else {
     m.eval(DEL_IF, 1, keys.dropped(call.from), call.callId);
   }
-  await execOrThrow(m);
+  const results = await execOrThrow(m);
+  return { cachedBefore: Number(results[started ? 2 : 1][1]) };
 }
 
 /** Refills the cache from PostgreSQL rows after a flush or eviction. */
@@ -67,8 +70,9 @@ export async function cachedDroppedCallFrom(redis: Redis, number: string): Promi
   return redis.get(keys.dropped(number));
 }
 
-async function execOrThrow(m: ReturnType<Redis['multi']>): Promise<void> {
+async function execOrThrow(m: ReturnType<Redis['multi']>): Promise<[Error | null, unknown][]> {
   const results = await m.exec();
   if (!results) throw new Error('redis transaction aborted');
   for (const [err] of results) if (err) throw err;
+  return results;
 }
