@@ -7,6 +7,8 @@ const { EventType } = proto.temporal.api.enums.v1;
 
 export interface HistoryProfile {
   workflowId: string;
+  /** Runs of the workflow (continue-as-new starts a new one). */
+  runs: number;
   operations: number;
   events: number;
   eventsPerOp: number;
@@ -16,7 +18,7 @@ export interface HistoryProfile {
 }
 
 export async function historyProfile(client: Client, workflowId: string, operations: number): Promise<HistoryProfile> {
-  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const events = await allRuns(client, workflowId);
   const counts: Record<string, number> = {};
   for (const e of events) {
     const name = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
@@ -29,5 +31,18 @@ export async function historyProfile(client: Client, workflowId: string, operati
       .sort(([, a], [, b]) => b - a)
       .map(([name, n]) => [name, per(n)]),
   );
-  return { workflowId, operations, events: events.length, eventsPerOp: per(events.length), activityTasksPerOp: per(activityTasks), byTypePerOp };
+  const runs = counts.WORKFLOW_EXECUTION_STARTED ?? 0;
+  return { workflowId, runs, operations, events: events.length, eventsPerOp: per(events.length), activityTasksPerOp: per(activityTasks), byTypePerOp };
+}
+
+/** Events of every run: long calls continue-as-new, and each run's first event names the run before it. */
+async function allRuns(client: Client, workflowId: string): Promise<proto.temporal.api.history.v1.IHistoryEvent[]> {
+  const events: proto.temporal.api.history.v1.IHistoryEvent[] = [];
+  let runId: string | undefined;
+  do {
+    const run = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+    events.push(...run);
+    runId = run[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  } while (runId);
+  return events;
 }

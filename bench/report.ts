@@ -83,7 +83,7 @@ export function printReport(f: Figures, rows: Goal[]): void {
       .filter(([, n]) => n >= 0.05)
       .map(([name, n]) => `${name.toLowerCase()} ${n.toFixed(1)}`)
       .join(', ');
-  console.log(`\nhistory events per op: raw no-op Update ${rawUpdate.eventsPerOp.toFixed(1)}; chat turn ${chatTurn.eventsPerOp.toFixed(1)} (${chatTurn.events} events / ${chatTurn.operations} turns)`);
+  console.log(`\nhistory events per op: raw no-op Update ${rawUpdate.eventsPerOp.toFixed(1)}; chat turn ${chatTurn.eventsPerOp.toFixed(1)} (${chatTurn.events} events in ${chatTurn.runs} run(s) / ${chatTurn.operations} turns)`);
   console.log(`activity tasks per chat turn (scheduled + local markers): ${chatTurn.activityTasksPerOp.toFixed(1)}`);
   console.log(`  chat turn: ${top(chatTurn)}`);
   console.log(`  raw Update: ${top(rawUpdate)}`);
