@@ -135,19 +135,21 @@ it('keeps every call whole across two workers and two APIs when one worker is ki
       }
     }, 60_000, 200);
     await expectEverywhere(h, id, { status: 'active', turnCount: n });
-    const cached = await cachedTurns(h, id);
-    expect(cached.map((t) => t.seq), `Redis turns ${JSON.stringify(cached)}`).toEqual(Array.from({ length: n }, (_, i) => i + 1));
 
     const keys = (await eventRows(h, id)).map((e) => e.key);
     expect(new Set(keys).size).toBe(keys.length);
     const sent = chats.includes(id) ? Array.from({ length: ROUNDS }, (_, r) => `${id}-m${r}`) : Array.from({ length: n }, (_, i) => `${id}-t${i + 1}`);
     for (const key of sent) expect(keys, key).toContain(key);
 
-    // Both APIs show the same call; the surviving worker serves it now.
+    // Both APIs show the same call and transcript; the surviving worker serves it now.
+    const get = async (api: ApiProcess, path: string) => (await fetch(`${api.url}/v1/calls/${id}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json();
     for (const api of apis) {
-      const res = await fetch(`${api.url}/v1/calls/${id}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-      expect((await res.json()).turnCount).toBe(n);
+      expect((await get(api, '')).turnCount).toBe(n);
+      expect((await get(api, '/turns?limit=100')).turns.map((t: { seq: number }) => t.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     }
+    // Redis holds the last turns once each (the API's reads fall back to PostgreSQL when it does not).
+    const cached = await cachedTurns(h, id);
+    expect(cached.map((t) => t.seq), `Redis turns ${JSON.stringify(cached)}`).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     const pid = await servingPid(id);
     expect(pid).not.toBe(killed!.pid);
     expect(children.map((w) => w.pid)).toContain(pid);
