@@ -48,7 +48,10 @@ const stack = await startBenchStack({ log, sqlitePragmas: flags.pragmas?.split('
 const api = stack.apiUrl;
 const workerPid = stack.groups.worker;
 const stops: (() => Promise<void>)[] = [() => stack.stop()];
-async function shutdown(code: number): Promise<never> {
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return; // tsx relays Ctrl+C, so it may arrive twice
+  stopping = true;
   for (const stop of stops.reverse()) await stop().catch(() => undefined);
   process.exit(code);
 }
@@ -127,7 +130,7 @@ try {
   printTable(report);
   if (flags.json) writeFileSync(flags.json, JSON.stringify(report, null, 2));
 } catch (err) {
-  console.error(err);
+  if (!stopping) console.error(err);
   await shutdown(1);
 }
 await shutdown(0);
