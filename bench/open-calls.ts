@@ -66,9 +66,11 @@ stops.push(() => db.end());
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 let phase = 'idle';
 const peaks: Record<string, number> = { idle: rssMb(workerPid) };
+const loads: { at: number; load1: number }[] = [];
 const sampler = setInterval(() => {
   const mb = rssMb(workerPid);
   peaks[phase] = Math.max(peaks[phase] ?? 0, mb);
+  if (Date.now() - (loads.at(-1)?.at ?? 0) >= 5_000) loads.push({ at: Date.now(), load1: loadavg()[0] });
 }, 250);
 stops.push(async () => clearInterval(sampler));
 
@@ -120,7 +122,17 @@ async function lateness(prefix: string, deadlines: Map<string, number>) {
   const persisted = rows.map((r) => Number(r.recorded) - deadlines.get(r.call_id)!);
   const fired = rows.map((r) => Number(r.ended) - deadlines.get(r.call_id)!);
   const stat = (xs: number[]) => ({ p50: pct(xs, 0.5), p99: pct(xs, 0.99), max: Math.max(...xs) });
-  return { n: rows.length, abandoned: rows.filter((r) => r.disposition === 'abandoned').length, persisted: stat(persisted), fired: stat(fired), lastRecordedMs: Math.max(...rows.map((r) => Number(r.recorded))) };
+  // Lateness by 30 s of deadlines, beside the machine's load then: a backlog shows where it began.
+  const first = Math.min(...deadlines.values());
+  const slots = new Map<number, number[]>();
+  for (const [i, r] of rows.entries()) {
+    const slot = Math.floor((deadlines.get(r.call_id)! - first) / 30_000);
+    slots.set(slot, [...(slots.get(slot) ?? []), persisted[i]]);
+  }
+  const timeline = [...slots].sort(([a], [b]) => a - b).map(([slot, xs]) => ({
+    fromS: slot * 30, n: xs.length, ...stat(xs), load1: loads.find((l) => l.at >= first + slot * 30_000)?.load1,
+  }));
+  return { n: rows.length, abandoned: rows.filter((r) => r.disposition === 'abandoned').length, persisted: stat(persisted), fired: stat(fired), lastRecordedMs: Math.max(...rows.map((r) => Number(r.recorded))), timeline };
 }
 
 const report: Record<string, unknown> = { calls: N, cacheSize: Number(flags['cache-size']), window: flags.window, burst: BURST, concurrency: CONCURRENCY, loadBefore: load() };
@@ -193,6 +205,10 @@ async function run(): Promise<void> {
 
 function printTable(r: any): void {
   const ms = (x: number) => `${Math.round(x)} ms`;
+  const worst = (t: { fromS: number; p99: number; load1?: number }[]) => {
+    const w = t.reduce((a, b) => (b.p99 > a.p99 ? b : a));
+    return `${ms(w.p99)} at +${w.fromS} s (load ${w.load1?.toFixed(1) ?? '?'})`;
+  };
   const rows: [string, string, string][] = [
     ['calls created (start + drop)', `${r.calls} in ${r.create.seconds.toFixed(1)} s`, ''],
     ['creation rate', `${r.create.callsPerSecond.toFixed(1)} calls/s`, ''],
@@ -203,6 +219,7 @@ function printTable(r: any): void {
     ['worker RSS peak, burst / final', `${r.rssMb.burst.toFixed(0)} / ${r.rssMb.final.toFixed(0)} MB`, ''],
     ['ended abandoned', `${r.main.abandoned}/${r.calls}`, `${r.calls}`],
     ['end persisted late p50 / p99 / max', `${ms(r.main.persisted.p50)} / ${ms(r.main.persisted.p99)} / ${ms(r.main.persisted.max)}`, 'p99 <= 1000 ms'],
+    ['worst 30 s of deadlines: p99 late (load)', worst(r.main.timeline), ''],
     ['timer fired late p50 / p99 / max', `${ms(r.main.fired.p50)} / ${ms(r.main.fired.p99)} / ${ms(r.main.fired.max)}`, ''],
     [`burst: ${r.burst.n} deadlines within`, ms(r.burst.deadlineSpreadMs), '~1 s'],
     ['burst drain (first deadline to last end persisted)', ms(r.burst.drainMs), ''],
