@@ -4,7 +4,7 @@ import { migrate } from '../db/migrate.js';
 import { startPostgres } from './services/postgres.js';
 import { spawnPrefixed, startTogether, stopProcess, waitUntil, type Stoppable } from './services/process.js';
 import { startRedis } from './services/redis.js';
-import { startTemporal } from './services/temporal.js';
+import { EMBEDDED_SQLITE_PRAGMAS, startTemporal } from './services/temporal.js';
 
 // Runs the whole stack on this machine: Temporal, PostgreSQL and Redis (unless the environment points at
 // existing ones), then the worker and the API. State persists in the data dir across restarts.
@@ -36,6 +36,7 @@ try {
           port: 7233,
           uiPort: 8233,
           namespace: env.TEMPORAL_NAMESPACE,
+          sqlitePragmas: EMBEDDED_SQLITE_PRAGMAS,
           echo: true,
         }),
     env.DATABASE_URL ? none : startPostgres({ dataDir: join(dataDir, 'postgres'), port: 5433, echo: true }),
