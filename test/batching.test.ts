@@ -61,6 +61,7 @@ describe('chat turns', () => {
     const cost = await historyCounts(h, id);
     expect(cost.activities).toEqual([]);
     expect(cost.localActivities).toBe(3); // the start, then one per turn
+    expect(cost.timers).toBe(1); // turns push the idle deadline later: the one timer stays
   });
 });
 

@@ -183,4 +183,21 @@ describe('idle timeout', () => {
     await idle.request('POST', `/calls/${id}/messages`, { text: 'hello' });
     await expectEverywhere(idle, id, { status: 'ended', disposition: 'timeout', turnCount: 2 });
   });
+
+  it('turns keep pushing the idle timeout on: the call outlives its first deadline', async () => {
+    const id = newCallId();
+    await idle.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550003334' });
+    const firstDeadline = Date.now() + 1_500;
+    // Talk past the first deadline; each turn lands well inside the window the previous one opened.
+    for (let i = 0; Date.now() < firstDeadline + 500; i++) {
+      expect((await idle.request('POST', `/calls/${id}/messages`, { text: `still here ${i}` })).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300)); // pacing the caller, not waiting for state
+    }
+    expect((await idle.query(id)).status).toBe('active');
+    const ended = await expectEverywhere(idle, id, { status: 'ended', disposition: 'timeout' });
+    const { events } = await idle.handle(id).fetchHistory();
+    const timers = (events ?? []).filter((e) => e.timerStartedEventAttributes).length;
+    // One timer per idle period (it fired early and re-armed), not one per turn.
+    expect(timers).toBeLessThan(ended.turnCount / 2);
+  });
 });

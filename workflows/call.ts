@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { CallSession, type SessionSnapshot } from './call-session.js';
+import { Deadline } from './deadline.js';
 import { dueTimeout } from './lifecycle.js';
 import { callEventSignal, callEventUpdate, callViewQuery, CallErrorType, chatMessageUpdate, type ChatMessage } from './messages.js';
 import { describeCall, searchAttributesOf } from './operator-view.js';
@@ -61,13 +62,19 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   };
   publish();
 
+  const deadline = new Deadline();
   while (!session.ended) {
     if (queue.length === 0) {
       if (session.unrecorded) await session.flush();
       const due = dueTimeout(session.call, session.lastActivityMs, input.config)!;
-      const wait = due.at - Date.now();
-      const woke = wait > 0 && (await condition(() => queue.length > 0, wait, { summary: due.summary }));
-      if (!woke) await session.expire(due.disposition, due.summary);
+      if (session.batched) {
+        if (await deadline.wait(due, () => queue.length > 0)) await session.expire(due.disposition, due.summary);
+      } else {
+        // Histories from before batching start a timer per wait.
+        const wait = due.at - Date.now();
+        const woke = wait > 0 && (await condition(() => queue.length > 0, wait, { summary: due.summary }));
+        if (!woke) await session.expire(due.disposition, due.summary);
+      }
     }
     await drain(session, queue);
     publish();
