@@ -1,5 +1,6 @@
 // `npm run bench` flags: sizes (defaults are the issue's), --quick for a smoke run, --json, --pragmas.
 import { parseArgs } from 'node:util';
+import { EMBEDDED_SQLITE_PRAGMAS } from '../scripts/services/temporal.js';
 
 export interface Sizes {
   /** Sequential operations per latency figure. */
@@ -32,7 +33,8 @@ const flags = {
   inFlight: 'in-flight',
 } as const satisfies Record<keyof Sizes, string>;
 
-export const usage = `npm run bench -- [--quick] [--json FILE] [--pragmas journal_mode=wal,synchronous=normal]
+export const usage = `npm run bench -- [--quick] [--json FILE] [--pragmas journal_mode=wal,synchronous=normal | none]
+  (pragmas default to what npm start uses: ${EMBEDDED_SQLITE_PRAGMAS.join(',')})
   sizes: ${Object.entries(flags).map(([k, flag]) => `--${flag} N (${defaults[k as keyof Sizes]})`).join(' ')}`;
 
 export function parseOptions(argv: string[]): Options {
@@ -58,7 +60,9 @@ export function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a positive integer, not ${given}\n${usage}`);
     sizes[key] = n;
   }
-  const sqlitePragmas = values.pragmas ? values.pragmas.split(',').map((p) => p.trim()).filter(Boolean) : [];
+  // The embedded server as `npm start` runs it, unless told otherwise (`none`: SQLite's own defaults).
+  const given = values.pragmas ?? EMBEDDED_SQLITE_PRAGMAS.join(',');
+  const sqlitePragmas = given === 'none' ? [] : given.split(',').map((p) => p.trim()).filter(Boolean);
   for (const p of sqlitePragmas) if (!/^\w+=\w+$/.test(p)) throw new Error(`--pragmas takes name=value,name=value; got ${p}`);
   return { sizes, json: values.json, sqlitePragmas };
 }
