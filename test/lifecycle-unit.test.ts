@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { scriptedResponder } from '../activities/responder/scripted.js';
 import { dueTimeout, initialView, transition } from '../workflows/lifecycle.js';
+import { needsReindex, TURN_COUNT_STEP } from '../workflows/operator-view.js';
 import type { CallConfig, StartCall } from '../workflows/types.js';
 
 const config: CallConfig = { resumeWindowMs: 600_000, idleTimeoutMs: 1_800_000, historyLimit: 10_000 };
@@ -59,5 +60,15 @@ describe('scripted responder', () => {
     const unknown = await scriptedResponder({ callId: 'c', text: 'what is my name', context: {}, history: [] });
     expect(unknown.text).toMatch(/don't know your name/);
     expect((await scriptedResponder({ callId: 'c', text: "I'm calling about my bill", context: {}, history: [] })).context).toEqual({});
+  });
+});
+
+describe('search attributes', () => {
+  const active = { ...initialView({ ...start, answered: true }, 'call-c', t0) };
+  it('a conversation refreshes TurnCount every few turns; a status change or a drop refreshes at once', () => {
+    expect(needsReindex(active, { ...active, turnCount: TURN_COUNT_STEP - 1 })).toBe(false);
+    expect(needsReindex(active, { ...active, turnCount: TURN_COUNT_STEP })).toBe(true);
+    expect(needsReindex(active, { ...active, turnCount: 1, status: 'dropped', dropCount: 1 })).toBe(true);
+    expect(needsReindex(active, { ...active, status: 'ended', disposition: 'completed' })).toBe(true);
   });
 });

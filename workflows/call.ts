@@ -16,7 +16,7 @@ import { CallSession, type SessionSnapshot } from './call-session.js';
 import { Deadline } from './deadline.js';
 import { dueTimeout } from './lifecycle.js';
 import { callEventSignal, callEventUpdate, callViewQuery, CallErrorType, chatMessageUpdate, type ChatMessage } from './messages.js';
-import { describeCall, searchAttributesOf } from './operator-view.js';
+import { describeCall, needsReindex, searchAttributesOf } from './operator-view.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from './types.js';
 
 export interface CallWorkflowInput {
@@ -53,11 +53,15 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
 
   if (!input.carried) await session.started(input.start);
   let published = '';
+  let indexed: CallView | undefined;
   const publish = () => {
     const details = describeCall(session.call);
     if (details === published) return;
     published = details;
     setCurrentDetails(details);
+    // Histories from before batching upserted on every change.
+    if (session.batched && indexed && !needsReindex(indexed, session.call)) return;
+    indexed = session.call;
     upsertSearchAttributes(searchAttributesOf(session.call));
   };
   publish();

@@ -15,6 +15,23 @@ export function searchAttributesOf(call: CallView): SearchAttributePair[] {
   return pairs;
 }
 
+/** Turns a live call may run ahead of its TurnCount search attribute. */
+export const TURN_COUNT_STEP = 10;
+
+/**
+ * Whether the search attributes must be written again. Every upsert is a history event and a visibility
+ * write on the server, so a conversation refreshes TurnCount every few turns; any change of status,
+ * disposition or drops writes them all at once, exact.
+ */
+export function needsReindex(indexed: CallView, call: CallView): boolean {
+  return (
+    indexed.status !== call.status ||
+    indexed.disposition !== call.disposition ||
+    indexed.dropCount !== call.dropCount ||
+    call.turnCount - indexed.turnCount >= TURN_COUNT_STEP
+  );
+}
+
 /** A one-line summary fixed at start: who is calling and how. */
 export function summarizeCall(call: { from: string; channel: string; direction: string; provider: string | null }): string {
   return `${call.channel} call ${call.direction === 'inbound' ? 'from' : 'to'} ${call.from}${call.provider ? ` via ${call.provider}` : ''}`;
