@@ -2,7 +2,7 @@
 // Measures creation rate, the worker's peak RSS, how late each window's end is persisted, and the drain of a
 // burst of deadlines falling in the same second. Starts its own private stack; not part of `npm test`.
 //   npx tsx bench/open-calls.ts [--calls 10000] [--cache-size 1000] [--window 15m] [--burst 1000]
-//                               [--concurrency 32] [--pragmas journal_mode=wal,...] [--json FILE]
+//                               [--concurrency 32] [--pragmas journal_mode=wal,... | none] [--json FILE]
 // The private stack is bench/stack.ts (the one `npm run bench` uses).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -12,6 +12,7 @@ import pg from 'pg';
 import { CallGateway } from '../api/call-gateway.js';
 import { parseDuration } from '../config/duration.js';
 import { callConfigOf, loadConfig } from '../config/env.js';
+import { EMBEDDED_SQLITE_PRAGMAS } from '../scripts/services/temporal.js';
 import { secrets, startBenchStack } from './stack.js';
 
 const { values: flags } = parseArgs({
@@ -23,8 +24,8 @@ const { values: flags } = parseArgs({
     burst: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '32' },
     json: { type: 'string' },
-    // Passed to the Temporal dev server's SQLite, as `npm run bench -- --pragmas` does.
-    pragmas: { type: 'string' },
+    // The Temporal dev server's SQLite pragmas: npm start's by default, `none` for SQLite's own.
+    pragmas: { type: 'string', default: EMBEDDED_SQLITE_PRAGMAS.join(',') },
   },
 });
 const N = Number(flags.calls);
@@ -44,7 +45,7 @@ const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a -
 // --- the shared private bench stack (bench/stack.ts); its product processes take these from our environment ---
 Object.assign(process.env, { WORKER_CACHE_SIZE: flags['cache-size'], RESUME_WINDOW: flags.window, IDLE_TIMEOUT: '6h' });
 const log = (line: string) => console.error(`open-calls: ${line}`);
-const stack = await startBenchStack({ log, sqlitePragmas: flags.pragmas?.split(',') ?? [] });
+const stack = await startBenchStack({ log, sqlitePragmas: flags.pragmas === 'none' ? [] : flags.pragmas!.split(',') });
 const api = stack.apiUrl;
 const workerPid = stack.groups.worker;
 const stops: (() => Promise<void>)[] = [() => stack.stop()];
