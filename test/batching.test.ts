@@ -1,7 +1,10 @@
 // What a turn costs: queued events are recorded together by one local activity, a scripted chat turn is
 // one local activity, and a model reply stays a regular activity that reads the user's turn from the store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../activities/index.js';
+import { scriptedResponder } from '../activities/responder/scripted.js';
 import type { Responder } from '../activities/responder/types.js';
+import { initialView } from '../workflows/lifecycle.js';
 import { callEventSignal } from '../workflows/messages.js';
 import type { CallEvent, StartCall } from '../workflows/types.js';
 import { eventRows, expectEverywhere, turnRows } from './support/assertions.js';
@@ -41,6 +44,32 @@ describe('a burst queued before the worker polls', () => {
     const cost = await historyCounts(h, id);
     expect(cost.activities).toEqual([]);
     expect(cost.localActivities).toBe(1);
+  });
+});
+
+describe('a batch written twice', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness({ noWorker: true });
+  });
+  afterAll(() => h?.close());
+
+  it('(a local activity redone after a worker crash, with a later `at`) leaves one row and one cache entry per turn', async () => {
+    const id = newCallId();
+    const { recordEvents } = createActivities({ pool: h.pool, redis: h.redis, responder: scriptedResponder });
+    const start: StartCall = { callId: id, channel: 'chat', direction: 'inbound', from: '+15550007004', to: null, provider: null, answered: true, metadata: {}, key: 's' };
+    const call = { ...initialView(start, `call-${id}`, Date.now()), turnCount: 1, version: 2 };
+    const batch = (at: string) => ({
+      call,
+      events: [{ seq: 2, key: 'm1', type: 'message' as const, applied: true, occurredAt: at, payload: {} }],
+      turns: [{ seq: 1, role: 'user' as const, text: 'hello', at }],
+    });
+    await recordEvents(batch('2026-11-26T10:00:00.000Z'));
+    await recordEvents(batch('2026-11-26T10:00:10.000Z'));
+    expect(await turnRows(h, id)).toEqual([{ seq: 1, role: 'user', text: 'hello' }]);
+    expect((await eventRows(h, id)).map((e) => e.key)).toEqual(['m1']);
+    const cached = await h.redis.zrange(`call:${id}:turns`, '0', '-1');
+    expect(cached.map((t) => JSON.parse(t).seq)).toEqual([1]);
   });
 });
 

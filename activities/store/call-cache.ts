@@ -37,6 +37,8 @@ export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[], st
   m.eval(SET_VIEW, 1, keys.call(call.callId), call.version, JSON.stringify(call), TTL_SECONDS);
   m.zcard(keys.turns(call.callId));
   if (turns.length) {
+    // One entry per seq: a local activity redone after a worker crash carries the same turn with a later `at`.
+    for (const t of turns) m.zremrangebyscore(keys.turns(call.callId), t.seq, t.seq);
     m.zadd(keys.turns(call.callId), ...turns.flatMap((t) => [String(t.seq), JSON.stringify(t)]));
     m.zremrangebyrank(keys.turns(call.callId), 0, -RECENT_TURNS - 1);
     m.expire(keys.turns(call.callId), TTL_SECONDS);
