@@ -150,6 +150,17 @@ describe('POST /webhooks/events: a conversation', () => {
     expect(rows.map((r) => r.type)).toEqual(['started', 'answered', 'turn', 'turn', 'turn', 'turn', 'end']);
   });
 
+  it('Redis knows which call an event addresses: the start caches the call as its own leg, and a lost key comes back', async () => {
+    const callId = newCallId();
+    expect((await post(h, started(callId))).status).toBe(202);
+    await eventually(async () => expect(await h.redis.get(`leg:${callId}`)).toBe(callId));
+    await h.redis.del(`leg:${callId}`); // a flush or an expired key: the next event asks PostgreSQL once
+    expect((await post(h, ev(callId, 'call.answered'))).status).toBe(202);
+    expect(await h.redis.get(`leg:${callId}`)).toBe(callId);
+    expect(await h.redis.ttl(`leg:${callId}`)).toBeGreaterThan(0);
+    await expectEverywhere(h, callId, { status: 'active' });
+  });
+
   it('drops and resumes a chat conversation; a late event for the ended call gets 202 and changes nothing', async () => {
     const callId = newCallId();
     await post(h, started(callId, 'chat', '+15550005555'));
