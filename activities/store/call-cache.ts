@@ -35,10 +35,12 @@ export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[], st
   const m = redis.multi();
   if (started) m.set(keys.leg(call.callId), call.callId, 'EX', LEG_TTL_SECONDS, 'NX');
   m.eval(SET_VIEW, 1, keys.call(call.callId), call.version, JSON.stringify(call), TTL_SECONDS);
+  const counted = m.length;
   m.zcard(keys.turns(call.callId));
   if (turns.length) {
-    // One entry per seq: a local activity redone after a worker crash carries the same turn with a later `at`.
-    for (const t of turns) m.zremrangebyscore(keys.turns(call.callId), t.seq, t.seq);
+    // One entry per seq: a local activity redone after a worker crash carries the same turns with a later
+    // `at`. A batch's turns have consecutive seqs, so one range clears them.
+    m.zremrangebyscore(keys.turns(call.callId), turns[0].seq, turns.at(-1)!.seq);
     m.zadd(keys.turns(call.callId), ...turns.flatMap((t) => [String(t.seq), JSON.stringify(t)]));
     m.zremrangebyrank(keys.turns(call.callId), 0, -RECENT_TURNS - 1);
     m.expire(keys.turns(call.callId), TTL_SECONDS);
@@ -49,7 +51,7 @@ export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[], st
     m.eval(DEL_IF, 1, keys.dropped(call.from), call.callId);
   }
   const results = await execOrThrow(m);
-  return { cachedBefore: Number(results[started ? 2 : 1][1]) };
+  return { cachedBefore: Number(results[counted][1]) };
 }
 
 /** Refills the cache from PostgreSQL rows after a flush or eviction. */
