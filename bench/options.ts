@@ -17,6 +17,8 @@ export interface Options {
   sizes: Sizes;
   json?: string;
   sqlitePragmas: string[];
+  /** Write V8 CPU profiles of the worker and the API here (`--cpu-prof DIR`), to see where their time goes. */
+  cpuProfileDir?: string;
 }
 
 const defaults: Sizes = { latency: 200, chats: 20, turnsPerChat: 20, voiceCalls: 50, turnsPerVoiceCall: 20, starts: 300, inFlight: 50 };
@@ -33,7 +35,7 @@ const flags = {
   inFlight: 'in-flight',
 } as const satisfies Record<keyof Sizes, string>;
 
-export const usage = `npm run bench -- [--quick] [--json FILE] [--pragmas journal_mode=wal,synchronous=normal | none]
+export const usage = `npm run bench -- [--quick] [--json FILE] [--pragmas journal_mode=wal,synchronous=normal | none] [--cpu-prof DIR]
   (pragmas default to what npm start uses: ${EMBEDDED_SQLITE_PRAGMAS.join(',')})
   sizes: ${Object.entries(flags).map(([k, flag]) => `--${flag} N (${defaults[k as keyof Sizes]})`).join(' ')}`;
 
@@ -44,6 +46,7 @@ export function parseOptions(argv: string[]): Options {
       quick: { type: 'boolean' },
       json: { type: 'string' },
       pragmas: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       ...Object.fromEntries(Object.values(flags).map((flag) => [flag, { type: 'string' as const }])),
     },
@@ -64,5 +67,5 @@ export function parseOptions(argv: string[]): Options {
   const given = values.pragmas ?? EMBEDDED_SQLITE_PRAGMAS.join(',');
   const sqlitePragmas = given === 'none' ? [] : given.split(',').map((p) => p.trim()).filter(Boolean);
   for (const p of sqlitePragmas) if (!/^\w+=\w+$/.test(p)) throw new Error(`--pragmas takes name=value,name=value; got ${p}`);
-  return { sizes, json: values.json, sqlitePragmas };
+  return { sizes, json: values.json, sqlitePragmas, cpuProfileDir: values['cpu-prof'] };
 }

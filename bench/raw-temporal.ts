@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { bumpSignal, countQuery, noopUpdate, type rawWorkflow } from './raw-workflows.js';
+import * as activities from './raw-activities.js';
+import { bumpSignal, countQuery, noopUpdate, writtenUpdate, type rawWorkflow } from './raw-workflows.js';
 import { hasPoller } from './stack.js';
 import { concurrentStreams, inFlight, rate, sequential, type Latency, type Throughput } from './stats.js';
 import { waitUntil } from '../scripts/services/process.js';
@@ -14,6 +15,8 @@ export interface RawTemporal {
   client: Client;
   taskQueue: string;
   updateLatency(n: number): Promise<{ latency: Latency; workflowId: string }>;
+  /** Updates answered after a no-op local activity, sequential. */
+  writtenUpdateLatency(n: number): Promise<Latency>;
   signalAck(n: number): Promise<Latency>;
   signalsProcessed(workflows: number, signals: number): Promise<Throughput>;
   updateThroughput(workflows: number, updates: number): Promise<Throughput>;
@@ -24,7 +27,7 @@ export interface RawTemporal {
 export async function startRawTemporal(address: string): Promise<RawTemporal> {
   const taskQueue = `bench-raw-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath });
+  const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath, activities });
   const running = worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
@@ -40,6 +43,10 @@ export async function startRawTemporal(address: string): Promise<RawTemporal> {
     async updateLatency(n) {
       const h = await start();
       return { latency: await sequential(n, () => h.executeUpdate(noopUpdate)), workflowId: h.workflowId };
+    },
+    async writtenUpdateLatency(n) {
+      const h = await start();
+      return sequential(n, () => h.executeUpdate(writtenUpdate));
     },
     async signalAck(n) {
       const h = await start();

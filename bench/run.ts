@@ -55,7 +55,7 @@ async function phase<T>(name: string, ops: number, fn: () => Promise<T>): Promis
 
 try {
   const loadBefore = loadavg();
-  stack = await startBenchStack({ sqlitePragmas: options.sqlitePragmas, log });
+  stack = await startBenchStack({ sqlitePragmas: options.sqlitePragmas, cpuProfileDir: options.cpuProfileDir, log });
   raw = await startRawTemporal(stack.temporalAddress);
   product = productPaths(stack);
 
@@ -63,6 +63,7 @@ try {
   await Promise.race([
     (async () => {
       await raw!.updateLatency(20);
+      await raw!.writtenUpdateLatency(20);
       await raw!.signalAck(20);
       await raw!.startQueryUpdate(20, 10);
       await product!.chatTurns(10);
@@ -75,6 +76,7 @@ try {
   // Each raw baseline runs right before the product path it bounds, so both see the same server state.
   const { latency, chats, turnsPerChat, voiceCalls, turnsPerVoiceCall, starts, inFlight } = sizes;
   const rawUpdate = await phase('raw no-op Update, sequential', latency, () => raw!.updateLatency(latency));
+  const writtenUpdate = await phase('raw Update + 1 local activity, sequential', latency, () => raw!.writtenUpdateLatency(latency));
   const chat = await phase('chat turn, sequential', latency, () => product!.chatTurns(latency));
   const signalAck = await phase('raw Signal ack, sequential', latency, () => raw!.signalAck(latency));
   const webhookAck = await phase('webhook ack, sequential', latency, () => product!.webhookAck(latency));
@@ -104,7 +106,7 @@ try {
       sqlitePragmas: options.sqlitePragmas,
       sizes,
     },
-    raw: { updateLatency: rawUpdate.latency, signalAck, updateThroughput, signalsProcessed, startQueryUpdate },
+    raw: { updateLatency: rawUpdate.latency, writtenUpdateLatency: writtenUpdate, signalAck, updateThroughput, signalsProcessed, startQueryUpdate },
     product: { chatTurn: chat.latency, webhookAck, concurrentChats, voiceTurns, startDrop },
     phases,
     history,

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate.js';
@@ -36,7 +36,14 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(options: { sqlitePragmas?: string[]; log?: (line: string) => void } = {}): Promise<BenchStack> {
+export interface StackOptions {
+  sqlitePragmas?: string[];
+  /** V8 CPU profiles of the worker and the API go here (a `.cpuprofile` per process and thread). */
+  cpuProfileDir?: string;
+  log?: (line: string) => void;
+}
+
+export async function startBenchStack(options: StackOptions = {}): Promise<BenchStack> {
   const log = options.log ?? (() => undefined);
   const dir = await mkdtemp(join(tmpdir(), 'callwright-bench-'));
   // PostgreSQL runs as an unprivileged user under root and must be able to enter this directory.
@@ -79,8 +86,9 @@ export async function startBenchStack(options: { sqlitePragmas?: string[]; log?:
       // The bench measures the scripted responder; a model endpoint would measure the model.
       RESPONDER_URL: '',
     };
+    const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir)}`] : [];
     const children: Proc[] = ['worker', 'api'].map((name) =>
-      spawnPrefixed(name, process.execPath, ['--import', 'tsx', `${name}/main.ts`], { cwd: root, env, echo: true, quietStop: true }),
+      spawnPrefixed(name, process.execPath, [...profile, '--import', 'tsx', `${name}/main.ts`], { cwd: root, env, echo: true, quietStop: true }),
     );
     stops.push(() => Promise.all(children.map((child) => stopProcess(child))).then(() => undefined));
     const crashed = Promise.race(
