@@ -1,7 +1,8 @@
 // The API's only path to call state: Temporal signals, updates and queries on `call-<callId>`.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { callWorkflow } from '../workflows/call.js';
-import { callEventSignal, callEventUpdate, callViewQuery, chatMessageUpdate, workflowIdFor, type ChatMessage } from '../workflows/messages.js';
+import { callEventSignal, callEventUpdate, callViewQuery, chatMessageUpdate, openCallUpdate, workflowIdFor, type ChatMessage } from '../workflows/messages.js';
 import { detailCall, summarizeCall } from '../workflows/operator-view.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from '../workflows/types.js';
 import { ApiError } from './errors.js';
@@ -20,11 +21,11 @@ export class CallGateway {
     private readonly exists: (callId: string) => Promise<boolean>,
   ) {}
 
-  private startOptions(start: StartCall) {
+  private startOptions(start: StartCall, openedBy?: string) {
     return {
       taskQueue: this.settings.taskQueue,
       workflowId: workflowIdFor(start.callId),
-      args: [{ start, config: this.settings.call }] as Parameters<typeof callWorkflow>,
+      args: [{ start, config: this.settings.call, ...(openedBy ? { openedBy } : {}) }] as Parameters<typeof callWorkflow>,
       // A callId names one call forever: an ended call is never restarted.
       workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
       staticSummary: summarizeCall(start),
@@ -32,16 +33,22 @@ export class CallGateway {
     };
   }
 
-  /** Starts the call, or finds it: `created` says which. */
+  /**
+   * Starts the call, or finds it: `created` says which. One round trip (update-with-start) that answers
+   * once the start is recorded; only a call whose workflow has closed is read with a query.
+   */
   async start(start: StartCall): Promise<{ created: boolean; call: CallView }> {
-    let created = true;
+    const requestId = randomUUID();
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof callWorkflow>('callWorkflow', {
+      ...this.startOptions(start, requestId),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
     try {
-      await this.client.workflow.start('callWorkflow', this.startOptions(start));
+      return await this.client.workflow.executeUpdateWithStart(openCallUpdate, { args: [{ requestId }], startWorkflowOperation });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err);
-      created = false;
+      return { created: false, call: await this.view(start.callId) };
     }
-    return { created, call: await this.view(start.callId) };
   }
 
   /** Delivers a webhook event, starting the call first when it does not exist yet. */

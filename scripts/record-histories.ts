@@ -1,11 +1,14 @@
 // Records fresh histories of today's call workflow shape into test/histories/ (one command after a shape
 // change): runs the recorders in test/replay.test.ts against the private servers of a test run.
-//   npm run record-histories
+//   npm run record-histories             (every recorder; overwrites this shape's files)
+//   npm run record-histories -- "update" (only recorders whose name matches: adds a history, keeps the others)
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const vitest = spawnSync('npx', ['vitest', 'run', 'test/replay.test.ts', '-t', 'record histories'], {
+const only = process.argv[2];
+const pattern = only ? `record histories .*${only}` : 'record histories';
+const vitest = spawnSync('npx', ['vitest', 'run', 'test/replay.test.ts', '-t', pattern], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, RECORD_HISTORIES: '1' },

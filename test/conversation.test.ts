@@ -1,7 +1,7 @@
 // The conversation survives a drop, a flushed cache and a long call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedTurns, expectEverywhere, turnRows } from './support/assertions.js';
-import { createHarness, newCallId, type Harness } from './support/harness.js';
+import { createHarness, eventually, newCallId, type Harness } from './support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -16,6 +16,26 @@ const say = async (id: string, text: string) => {
 };
 
 describe('conversation', () => {
+  it('POST /calls answers once the start is recorded, and is idempotent on callId, also after the call closed', async () => {
+    const id = newCallId();
+    const first = await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550004440' });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.body).toMatchObject({ callId: id, status: 'active', turnCount: 0 });
+    // No polling: the row and the cached view exist when the 201 arrives.
+    expect(await h.rows('SELECT status FROM calls WHERE call_id = $1', [id])).toEqual([{ status: 'active' }]);
+    expect(await h.redis.exists(`call:${id}`)).toBe(1);
+
+    const again = await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550004440' });
+    expect(again.status).toBe(200);
+    expect(again.body.startedAt).toBe(first.body.startedAt);
+
+    await h.request('POST', `/calls/${id}/end`, { disposition: 'completed' });
+    await eventually(async () => expect((await h.handle(id).describe()).status.name).toBe('COMPLETED'));
+    const closed = await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550004440' });
+    expect(closed.status).toBe(200);
+    expect(closed.body).toMatchObject({ callId: id, status: 'ended', disposition: 'completed', startedAt: first.body.startedAt });
+  });
+
   it('drop then resume within the window: same call, transcript and context intact', async () => {
     const id = newCallId();
     await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550004444' });

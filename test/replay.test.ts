@@ -17,7 +17,7 @@ describe('replay', () => {
   it('every committed history replays without nondeterminism', async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
     expect(files.filter((f) => f.startsWith('v1-')).length).toBeGreaterThanOrEqual(3);
-    expect(files.filter((f) => f.startsWith(`${SHAPE}-`)).length).toBeGreaterThanOrEqual(5);
+    expect(files.filter((f) => f.startsWith(`${SHAPE}-`)).length).toBeGreaterThanOrEqual(6);
     for (const file of files) {
       // Saved with the History message's own toJSON; fromObject reads that shape back.
       const history = temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(new URL(file, dir), 'utf8')));
@@ -87,6 +87,16 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     await model.request('POST', `/calls/${id}/end`, {});
     await model.handle(id).result();
     await save('chat-model-responder', id, undefined, model);
+  });
+
+  it('chat opened by update-with-start, opened again, then ended', async () => {
+    const id = newCallId();
+    await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550000006' });
+    await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550000006' });
+    await h.request('POST', `/calls/${id}/messages`, { text: 'hello', messageId: 'm1' });
+    await h.request('POST', `/calls/${id}/end`, {});
+    await h.handle(id).result();
+    await save('chat-opened-by-update', id);
   });
 
   it('a burst of signals queued before a worker polls: one batch', async () => {

@@ -15,7 +15,9 @@ import {
 import { CallSession, type SessionSnapshot } from './call-session.js';
 import { Deadline } from './deadline.js';
 import { dueTimeout } from './lifecycle.js';
-import { callEventSignal, callEventUpdate, callViewQuery, CallErrorType, chatMessageUpdate, type ChatMessage } from './messages.js';
+import {
+  callEventSignal, callEventUpdate, callViewQuery, CallErrorType, chatMessageUpdate, openCallUpdate, type ChatMessage, type OpenedCall,
+} from './messages.js';
 import { describeCall, needsReindex, searchAttributesOf } from './operator-view.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from './types.js';
 
@@ -24,12 +26,15 @@ export interface CallWorkflowInput {
   config: CallConfig;
   /** Present after continue-as-new: the call so far and the signals not yet applied. */
   carried?: SessionSnapshot & { pending: CallEvent[] };
+  /** The request that started this call through `openCallUpdate` (absent when a webhook or an older API started it). */
+  openedBy?: string;
 }
 
 type Work =
   | { kind: 'signal'; event: CallEvent }
   | { kind: 'update'; event: CallEvent; done: Settle<CallView> }
-  | { kind: 'message'; message: ChatMessage; done: Settle<MessageReply> };
+  | { kind: 'message'; message: ChatMessage; done: Settle<MessageReply> }
+  | { kind: 'open'; created: boolean; done: Settle<OpenedCall> };
 type Settle<T> = (result: { value?: T; error?: unknown }) => void;
 
 /** Calls from before this patch record each event through its own regular activity; their histories replay that way. */
@@ -50,6 +55,10 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   setHandler(chatMessageUpdate, (message: ChatMessage) => settled<MessageReply>((done) => queue.push({ kind: 'message', message, done })), {
     validator: rejectEnded,
   });
+  // No validator: opening an ended call answers its final view, as a repeated POST /calls should.
+  setHandler(openCallUpdate, ({ requestId }) =>
+    settled<OpenedCall>((done) => queue.push({ kind: 'open', created: requestId === input.openedBy, done })),
+  );
 
   if (!input.carried) await session.started(input.start);
   let published = '';
@@ -110,6 +119,7 @@ async function drain(session: CallSession, queue: Work[], only: (w: Work) => boo
     try {
       if (work.kind === 'signal') await session.apply(work.event, 'signal');
       else if (work.kind === 'update') answer(settleWith(work.done, await session.apply(work.event, 'update')));
+      else if (work.kind === 'open') answer(settleWith(work.done, { created: work.created, call: session.call }));
       else answer(settleWith(work.done, await session.message(work.message)));
     } catch (error) {
       if (work.kind === 'signal') throw error;

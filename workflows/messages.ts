@@ -19,6 +19,20 @@ export const chatMessageUpdate = defineUpdate<MessageReply, [ChatMessage]>('chat
 
 export const callViewQuery = defineQuery<CallView>('callView');
 
+export interface OpenCall {
+  /** Fresh per request: the call was created by the request whose id its workflow was started with. */
+  requestId: string;
+}
+export interface OpenedCall {
+  created: boolean;
+  call: CallView;
+}
+/**
+ * `POST /calls` as update-with-start: one round trip that starts the call (or finds it) and answers once
+ * its start is recorded, so the row exists in PostgreSQL when the client hears back.
+ */
+export const openCallUpdate = defineUpdate<OpenedCall, [OpenCall]>('openCall');
+
 /** ApplicationFailure types the workflow rejects with; the API maps them to HTTP errors. */
 export const CallErrorType = {
   ended: 'call_ended',
