@@ -2,12 +2,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '../db/migrate.js';
 import { startPostgres } from './services/postgres.js';
-import { spawnPrefixed, startTogether, stopProcess, waitUntil, type Stoppable } from './services/process.js';
+import { spawnPrefixed, startTogether, waitUntil, type Stoppable } from './services/process.js';
 import { startRedis } from './services/redis.js';
+import { supervise } from './services/supervise.js';
 import { EMBEDDED_SQLITE_PRAGMAS, startTemporal } from './services/temporal.js';
 
 // Runs the whole stack on this machine: Temporal, PostgreSQL and Redis (unless the environment points at
-// existing ones), then the worker and the API. State persists in the data dir across restarts.
+// existing ones), then the worker and the API, restarted when they crash. State persists in the data dir.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
 const dataDir = resolve(env.CALLWRIGHT_DATA_DIR ?? join(root, '.data'));
@@ -53,20 +54,15 @@ try {
   await migrate(urls.DATABASE_URL);
 
   const children = ['worker', 'api'].map((name) =>
-    spawnPrefixed(name, process.execPath, ['--import', 'tsx', `${name}/main.ts`], {
-      cwd: root,
-      env: { ...env, ...urls },
-      echo: true,
+    supervise(() => spawnPrefixed(name, process.execPath, ['--import', 'tsx', `${name}/main.ts`], { cwd: root, env: { ...env, ...urls }, echo: true }), {
+      onGiveUp: (reason) => void shutdown(1, `${reason}; stopping everything`),
     }),
   );
-  running.push({ stop: () => Promise.all(children.map((child) => stopProcess(child))).then(() => undefined) });
-  for (const child of children) {
-    void child.exited.then((code) => shutdown(1, `${child.name} exited (${code}); stopping everything`));
-  }
+  running.push({ stop: () => Promise.all(children.map((child) => child.stop())).then(() => undefined) });
 
   const api = `http://localhost:${apiPort}`;
   await waitUntil('the API to answer /healthz', async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined), {
-    proc: children[1],
+    proc: children[1]!.current(),
     timeoutMs: 120_000,
     intervalMs: 250,
   }).catch((err: Error) => console.error(`warning: ${err.message.split('\n')[0]}`));
