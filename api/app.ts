@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { authenticate, type AuthEnv } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { docsPage, OPENAPI_CONFIG } from './docs.js';
-import { ApiError, errorJson, toApiError } from './errors.js';
+import { ApiError, describeCause, errorJson, toApiError } from './errors.js';
 import { createApiMetrics, observe } from './metrics.js';
 import { rateLimit } from './rate-limit.js';
 import { callRoutes } from './routes/calls.js';
@@ -16,6 +16,18 @@ import { webhookRoutes } from './routes/webhooks.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** For each request path, the methods some route answers it with (`:param` matches one segment). */
+function methodsByPath(routes: { method: string; path: string }[]): (path: string) => string[] {
+  const patterns = routes
+    .filter((r) => r.method !== 'ALL' && !r.path.includes('*'))
+    .map((r) => ({ method: r.method, re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}/?$`) }));
+  return (path) => {
+    const methods = new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+}
+
 export function createApp(deps: ApiDeps) {
   const logger = deps.logger ?? pino({ level: 'silent' });
   const metrics = createApiMetrics(deps.stores.pool);
@@ -23,16 +35,36 @@ export function createApp(deps: ApiDeps) {
   app.onError((err, c) => {
     const apiError = toApiError(err);
     if (apiError.code === 'internal') logger.error({ err, path: c.req.path }, 'unhandled error');
+    else if (apiError.status === 503) {
+      // One line per refused request, with what lay underneath, so a burst of 503s can be named from the logs.
+      const cause = apiError.cause ?? (err === apiError ? undefined : err);
+      logger.warn({ code: apiError.code, path: c.req.path, details: apiError.details, cause: describeCause(cause) }, apiError.message);
+      metrics.unavailable.inc({ code: apiError.code });
+    }
     return errorJson(c, apiError);
   });
   app.use('*', observe(metrics, logger));
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
-  app.notFound((c) => errorJson(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`)));
+  // A known path asked with another method is a 405 that says which methods it takes.
+  let allowedMethods: ((path: string) => string[]) | undefined;
+  app.notFound((c) => {
+    allowedMethods ??= methodsByPath(app.routes);
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length) {
+      return errorJson(c, new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}`, undefined, { Allow: allowed.join(', ') }));
+    }
+    return errorJson(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`));
+  });
 
   app.route('/', healthRoutes(deps));
 
   const v1 = new OpenAPIHono<AuthEnv>();
-  v1.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new ApiError('payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`); } }));
+  // The rest of an oversized body is never read: close the connection, so a client's pool does not send
+  // its next request on a socket that still carries it.
+  const tooLarge = () => {
+    throw new ApiError('payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`, undefined, { Connection: 'close' });
+  };
+  v1.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge }));
   // Webhooks authenticate by their provider's signature, not a bearer token.
   v1.route('/webhooks', webhookRoutes(deps));
   // '/calls/*' also matches '/calls'. Limits count after authenticate, so the caller is known.

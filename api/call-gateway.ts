@@ -11,7 +11,11 @@ import { fromTemporal, isWorkflowGone } from './temporal-errors.js';
 export interface GatewaySettings {
   taskQueue: string;
   call: CallConfig;
+  /** How long an update may take before the API answers 503 `timeout` (the update may still land: retry with the same id). */
+  updateTimeoutMs?: number;
 }
+
+const DEFAULT_UPDATE_TIMEOUT_MS = 60_000;
 
 export class CallGateway {
   constructor(
@@ -44,9 +48,9 @@ export class CallGateway {
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
     try {
-      return await this.client.workflow.executeUpdateWithStart(openCallUpdate, { args: [{ requestId }], startWorkflowOperation });
+      return await this.inTime(() => this.client.workflow.executeUpdateWithStart(openCallUpdate, { args: [{ requestId }], startWorkflowOperation }));
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err);
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err, start.callId);
       return { created: false, call: await this.view(start.callId) };
     }
   }
@@ -58,7 +62,7 @@ export class CallGateway {
     } catch (err) {
       // The call has ended: providers retry non-2xx, so a late event is accepted and dropped.
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-      throw fromTemporal(err);
+      throw fromTemporal(err, start.callId);
     }
   }
 
@@ -69,16 +73,18 @@ export class CallGateway {
       return true;
     } catch (err) {
       if (isWorkflowGone(err)) return this.gone(callId).then(() => false, () => false);
-      throw fromTemporal(err);
+      throw fromTemporal(err, callId);
     }
   }
 
   update(callId: string, event: CallEvent): Promise<CallView> {
-    return this.call(callId, (h) => h.executeUpdate(callEventUpdate, { args: [event], updateId: event.key }));
+    return this.call(callId, (h) => this.inTime(() => h.executeUpdate(callEventUpdate, { args: [event], updateId: event.key })));
   }
 
   message(callId: string, message: ChatMessage): Promise<MessageReply> {
-    return this.call(callId, (h) => h.executeUpdate(chatMessageUpdate, { args: [message], updateId: `message:${message.messageId}` }));
+    return this.call(callId, (h) =>
+      this.inTime(() => h.executeUpdate(chatMessageUpdate, { args: [message], updateId: `message:${message.messageId}` })),
+    );
   }
 
   view(callId: string): Promise<CallView> {
@@ -90,8 +96,13 @@ export class CallGateway {
       return await fn(this.client.workflow.getHandle(workflowIdFor(callId)));
     } catch (err) {
       if (isWorkflowGone(err)) return this.gone(callId);
-      throw fromTemporal(err);
+      throw fromTemporal(err, callId);
     }
+  }
+
+  /** Updates wait for the workflow; without a deadline a call with no worker would hold the request forever. */
+  private inTime<T>(fn: () => Promise<T>): Promise<T> {
+    return this.client.withDeadline(Date.now() + (this.settings.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS), fn);
   }
 
   private async gone(callId: string): Promise<never> {

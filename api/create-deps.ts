@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import type { Logger } from 'pino';
 import { callConfigOf, type Config } from '../config/env.js';
+import { openStores } from '../config/stores.js';
 import { selectCall } from '../activities/store/calls-table.js';
 import { CallGateway } from './call-gateway.js';
 import type { ApiDeps } from './deps.js';
@@ -9,14 +9,13 @@ import type { ApiDeps } from './deps.js';
 export const TOKEN_TTL_SECONDS = 3600;
 
 /** Opens the API's connections from configuration; `close` releases them. */
-export async function connectDeps(config: Config): Promise<ApiDeps & { close(): Promise<void> }> {
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+export async function connectDeps(config: Config, logger: Logger): Promise<ApiDeps & { close(): Promise<void> }> {
+  const { pool, redis } = openStores({ databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL }, logger);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const gateway = new CallGateway(
     client,
-    { taskQueue: config.TEMPORAL_TASK_QUEUE, call: callConfigOf(config) },
+    { taskQueue: config.TEMPORAL_TASK_QUEUE, call: callConfigOf(config), updateTimeoutMs: config.UPDATE_TIMEOUT },
     async (callId) => (await selectCall(pool, callId)) !== null,
   );
   return {
@@ -24,7 +23,7 @@ export async function connectDeps(config: Config): Promise<ApiDeps & { close(): 
     stores: { pool, redis },
     auth: { adminKey: config.ADMIN_API_KEY!, jwtSecret: config.JWT_SECRET!, tokenTtlSeconds: TOKEN_TTL_SECONDS },
     webhooks: { twilioAuthToken: config.TWILIO_AUTH_TOKEN!, publicBaseUrl: config.PUBLIC_BASE_URL, secret: config.WEBHOOK_SECRET!, toleranceSeconds: 300 },
-    rateLimit: { perCaller: config.RATE_LIMIT_PER_CALLER, perIp: config.RATE_LIMIT_PER_IP, windowSeconds: 60 },
+    rateLimit: { perCaller: config.RATE_LIMIT_PER_CALLER, perIp: config.RATE_LIMIT_PER_IP, windowSeconds: 60, trustProxy: config.TRUST_PROXY },
     checks: {
       temporal: () => connection.healthService.check({}),
       postgres: () => pool.query('SELECT 1'),

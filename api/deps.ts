@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Stores } from '../activities/store/call-reader.js';
 import type { AuthSettings } from './auth.js';
 import type { CallGateway } from './call-gateway.js';
+import type { TrustProxy } from './client-ip.js';
 
 export interface WebhookSettings {
   /** Twilio's auth token: the key of X-Twilio-Signature. */
@@ -14,10 +15,12 @@ export interface WebhookSettings {
 }
 
 export interface RateLimitSettings {
-  /** Requests per window per principal (caller number or admin) and per IP; 0 disables. */
+  /** Requests per window per caller number and per client IP; 0 disables. The operators' key is never limited. */
   perCaller: number;
   perIp: number;
   windowSeconds: number;
+  /** Which X-Forwarded-For hops to believe (TRUST_PROXY); none when absent. */
+  trustProxy?: TrustProxy;
 }
 
 /** Everything the app needs, built by the entry point (or a test): nothing connects at import time. */

@@ -8,13 +8,19 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   call_ended: 409,
   invalid_state: 409,
   resume_window_expired: 410,
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,
+  /** A dependency (PostgreSQL, Redis, or the call service) is down or overloaded. */
   unavailable: 503,
+  /** The Temporal frontend cannot be reached. */
+  temporal_unavailable: 503,
+  /** The call's workflow did not answer within the API's deadline (no worker, or one overloaded). */
+  timeout: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
@@ -24,8 +30,10 @@ export class ApiError extends Error {
     message: string,
     readonly details?: unknown,
     readonly headers?: Record<string, string>,
+    /** What went wrong underneath: logged, never sent. */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
   }
   get status(): ContentfulStatusCode {
     return ERROR_STATUS[this.code];
@@ -48,10 +56,17 @@ export function isDependencyDown(err: unknown): boolean {
   return /Connection is closed|Connection terminated|MaxRetriesPerRequest|timeout exceeded when trying to connect/i.test(`${e.name} ${e.message}`);
 }
 
+/** The chain of causes as one line: `ServiceError: ... <- Error: 14 UNAVAILABLE: No connection established`. */
+export function describeCause(cause: unknown): string | undefined {
+  const parts: string[] = [];
+  for (let e: any = cause; e && parts.length < 5; e = e.cause) parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  return parts.length ? parts.join(' <- ').slice(0, 1000) : undefined;
+}
+
 /** The app's single onError: known errors keep their code; anything else is logged and hidden. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (isDependencyDown(err)) return new ApiError('unavailable', 'a dependency is unavailable; retry later');
+  if (isDependencyDown(err)) return new ApiError('unavailable', 'a dependency is unavailable; retry later', undefined, undefined, err);
   if (err instanceof HTTPException) {
     const code = FROM_HTTP[err.status] ?? (err.status >= 500 ? 'unavailable' : 'invalid_request');
     return new ApiError(code, err.message || code.replace('_', ' '));

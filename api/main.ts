@@ -7,7 +7,7 @@ import { connectDeps } from './create-deps.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.LOG_LEVEL, 'api');
-const deps = await connectDeps(config);
+const deps = await connectDeps(config, logger);
 const server = serve({ fetch: createApp({ ...deps, logger }).fetch, port: config.PORT }, (info) => {
   logger.info({ port: info.port, docs: `http://localhost:${info.port}/docs` }, 'api listening');
 });

@@ -24,6 +24,12 @@ export function createApiMetrics(pool: pg.Pool) {
     labelNames: ['provider'],
     registers: [registry],
   });
+  const unavailable = new Counter({
+    name: 'callwright_http_unavailable_total',
+    help: 'Requests answered 503, by why: unavailable (PostgreSQL, Redis), temporal_unavailable, timeout',
+    labelNames: ['code'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'callwright_calls',
     help: 'Calls by status, from PostgreSQL at scrape time',
@@ -35,7 +41,7 @@ export function createApiMetrics(pool: pg.Pool) {
       for (const status of STATUSES) this.set({ status }, counts.get(status) ?? 0);
     },
   });
-  return { registry, requests, latency, webhookFailures };
+  return { registry, requests, latency, webhookFailures, unavailable };
 }
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
 

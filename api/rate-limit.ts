@@ -1,8 +1,10 @@
-// Fixed-window request counters in Redis, per principal and per client IP. Runs after authenticate.
+// Fixed-window request counters in Redis, per caller and per client IP. Runs after authenticate; the
+// operators' key is not limited (dashboards and scripts poll with it), callers and addresses are.
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
-import type { AuthEnv, Principal } from './auth.js';
+import type { AuthEnv } from './auth.js';
+import { clientAddress, TRUST_NONE, type TrustProxy } from './client-ip.js';
 import type { RateLimitSettings } from './deps.js';
 import { ApiError } from './errors.js';
 
@@ -15,26 +17,26 @@ for i, key in ipairs(KEYS) do
 end
 return counts`;
 
-/** The first X-Forwarded-For hop (set by the proxy in front), else the socket's address. */
-export function clientIp(c: Context): string {
-  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-  if (forwarded) return forwarded.slice(0, 64);
+/** The client's address: the socket's peer, or what trusted proxies say in X-Forwarded-For. */
+export function clientIp(c: Context, trust: TrustProxy = TRUST_NONE): string {
+  let socket: string | undefined;
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    socket = getConnInfo(c).remote.address;
   } catch {
-    return 'unknown'; // app.request() in tests has no socket
+    socket = undefined; // app.request() in tests has no socket
   }
+  return clientAddress(socket, c.req.header('x-forwarded-for'), trust);
 }
-
-const principalKey = (p: Principal) => (p.kind === 'admin' ? 'admin' : `caller:${p.number}`);
 
 export function rateLimit(settings: RateLimitSettings, redis: Redis): MiddlewareHandler<AuthEnv> {
   const windowMs = settings.windowSeconds * 1000;
   return async function rateLimit(c, next) {
+    const principal = c.get('principal');
+    if (principal.kind === 'admin') return next();
     const window = Math.floor(Date.now() / windowMs);
     const limits: [key: string, limit: number][] = [];
-    if (settings.perCaller > 0) limits.push([`ratelimit:${principalKey(c.get('principal'))}:${window}`, settings.perCaller]);
-    if (settings.perIp > 0) limits.push([`ratelimit:ip:${clientIp(c)}:${window}`, settings.perIp]);
+    if (settings.perCaller > 0) limits.push([`ratelimit:caller:${principal.number}:${window}`, settings.perCaller]);
+    if (settings.perIp > 0) limits.push([`ratelimit:ip:${clientIp(c, settings.trustProxy)}:${window}`, settings.perIp]);
     if (limits.length === 0) return next();
     let counts: number[];
     try {

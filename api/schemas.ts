@@ -16,7 +16,21 @@ function storable(value: unknown, depth = 0): boolean {
   return depth < MAX_DEPTH && Object.entries(value).every(([k, v]) => !k.includes('\u0000') && storable(v, depth + 1));
 }
 const metadata = z.record(z.string(), z.unknown()).refine((m) => storable(m), `no NUL (\\u0000), at most ${MAX_DEPTH} levels deep`);
-const time = z.string().datetime({ offset: true });
+/**
+ * An ISO 8601 time PostgreSQL's timestamptz can store. ISO allows offsets to ±23:59 and the year 0000;
+ * PostgreSQL refuses both, and a time that passed here but not there would stop the call's recording.
+ */
+export const time = () =>
+  z
+    .string()
+    .datetime({ offset: true })
+    .refine(storableTime, 'a time with a UTC offset within ±15:59 and a year from 0001 to 9999');
+
+export function storableTime(iso: string): boolean {
+  const offset = /([+-])(\d{2}):(\d{2})$/.exec(iso);
+  if (offset && Number(offset[2]) * 60 + Number(offset[3]) > 15 * 60 + 59) return false;
+  return /^\d{4}-/.test(iso) && Number(iso.slice(0, 4)) >= 1;
+}
 
 export const CallIdParam = z.object({ callId: id.openapi({ param: { name: 'callId', in: 'path' } }) });
 
@@ -49,7 +63,7 @@ export const StartCallBody = z
   .object({
     callId: id.optional(),
     channel: z.enum(CHANNELS),
-    from: phone.optional(),
+    from: phone.optional().openapi({ description: "the caller: required with the operators' key (400 without); a chat token's own number when absent" }),
     to: phone.optional(),
     direction: z.enum(DIRECTIONS).default('inbound'),
     answered: z.boolean().optional(),
@@ -62,7 +76,7 @@ export const MessageBody = z.object({ text: text().trim().min(1).max(4000), mess
 export const MessageReplySchema = z.object({ reply: TurnSchema, call: CallViewSchema }).openapi('MessageReply');
 
 export const VoiceTurnBody = z
-  .object({ role: z.enum(ROLES), text: text().min(1).max(8000), eventId: key.optional(), at: time.optional() })
+  .object({ role: z.enum(ROLES), text: text().min(1).max(8000), eventId: key.optional(), at: time().optional() })
   .strict()
   .openapi('VoiceTurn');
 export const DropBody = z.object({ reason: text().max(200).optional(), eventId: key.optional() }).strict().openapi('Drop');
@@ -75,7 +89,11 @@ export const IdempotencyHeaders = z.object({ 'idempotency-key': key.optional() }
 export const TurnsQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().regex(/^\d{1,9}$/, 'a cursor from nextCursor').optional(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,9}$/, 'a cursor from nextCursor')
+      .optional()
+      .openapi({ description: 'the nextCursor of the previous page: turns after that sequence (0 starts from the first turn)', example: '50' }),
   })
   .strict();
 export const TurnsPage = z.object({ turns: z.array(TurnSchema), nextCursor: z.string().nullable() }).openapi('TurnsPage');
@@ -85,10 +103,15 @@ export const ListCallsQuery = z
     status: z.enum(STATUSES).optional(),
     channel: z.enum(CHANNELS).optional(),
     from: phone.optional().openapi({ description: 'caller number; URL-encode a leading + as %2B' }),
-    since: time.optional().openapi({ description: 'started at or after (ISO 8601)' }),
-    until: time.optional().openapi({ description: 'started before (ISO 8601)' }),
+    since: time().optional().openapi({ description: 'started at or after (ISO 8601)' }),
+    until: time().optional().openapi({ description: 'started before (ISO 8601)' }),
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().max(400).regex(/^[A-Za-z0-9_-]+$/, 'a cursor from nextCursor').optional(),
+    cursor: z
+      .string()
+      .max(400)
+      .regex(/^[A-Za-z0-9_-]+$/, 'a cursor from nextCursor')
+      .optional()
+      .openapi({ description: 'opaque: the nextCursor of the previous page, as given (any other value is a 400)' }),
   })
   .strict()
   .refine((q) => !q.since || !q.until || Date.parse(q.since) < Date.parse(q.until), { message: 'since must be before until', path: ['until'] });

@@ -1,5 +1,5 @@
 // Maps what Temporal answers onto the API's error codes.
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { isGrpcDeadlineError, isGrpcServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { CallErrorType } from '../workflows/messages.js';
 import { ApiError } from './errors.js';
@@ -22,11 +22,32 @@ export function isWorkflowGone(err: unknown): boolean {
   return /workflow execution already completed|not found/i.test(message);
 }
 
-export function fromTemporal(err: unknown): ApiError {
+// gRPC UNAVAILABLE: the Temporal frontend cannot be reached (or is restarting).
+const GRPC_UNAVAILABLE = 14;
+
+function grpcCode(err: unknown): number | undefined {
+  for (let e: any = err; e; e = e.cause) if (isGrpcServiceError(e)) return e.code;
+  return undefined;
+}
+
+/**
+ * The API error for what Temporal answered. A 503 says why, so a client (and whoever reads the logs)
+ * can tell a Temporal outage from a call that did not answer in time; `cause` keeps the original.
+ */
+export function fromTemporal(err: unknown, callId?: string): ApiError {
   if (err instanceof ApiError) return err;
   const failure = rootApplicationFailure(err);
   const code = failure?.type ? BY_TYPE[failure.type] : undefined;
   if (code) return new ApiError(code, failure!.message);
-  if (err instanceof WorkflowUpdateFailedError) return new ApiError('unavailable', 'the call could not complete the request; retry later');
-  return new ApiError('unavailable', 'the call service is unavailable; retry later');
+  const details = callId ? { callId } : undefined;
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
+    return new ApiError('timeout', `the call${callId ? ` ${callId}` : ''} did not answer in time; retry with the same id`, details, undefined, err);
+  }
+  if (grpcCode(err) === GRPC_UNAVAILABLE) {
+    return new ApiError('temporal_unavailable', 'Temporal is unreachable; retry later', details, undefined, err);
+  }
+  if (err instanceof WorkflowUpdateFailedError) {
+    return new ApiError('unavailable', 'the call could not complete the request; retry later', details, undefined, err);
+  }
+  return new ApiError('unavailable', 'the call service is unavailable; retry later', details, undefined, err);
 }

@@ -1,5 +1,6 @@
 // The one schema for configuration; only entry points (worker/, api/, scripts/) call loadConfig.
 import { z } from 'zod';
+import { parseTrustProxy, TRUST_NONE } from '../api/client-ip.js';
 import type { CallConfig } from '../workflows/types.js';
 import { parseDuration } from './duration.js';
 
@@ -40,11 +41,25 @@ const schema = z.object({
   RESPONDER_API_KEY: z.string().optional(),
   RESPONDER_MODEL: z.string().default('gpt-4o-mini'),
   RESPONDER_TIMEOUT: duration('15s'),
+  // How long the API waits for a call to answer an update (a chat message, drop, end) before 503 `timeout`.
+  UPDATE_TIMEOUT: duration('60s'),
   WORKER_METRICS_PORT: port(9464),
   // Workflows kept in the worker's sticky cache; evicted calls replay from history when they next wake.
   WORKER_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
   RATE_LIMIT_PER_CALLER: z.coerce.number().int().min(0).default(120),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(600),
+  // Proxies whose X-Forwarded-For is believed: a hop count or addresses/CIDRs; none by default.
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseTrustProxy(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return TRUST_NONE;
+      }
+    }),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

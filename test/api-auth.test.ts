@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../api/auth.js';
+import { clientAddress, parseTrustProxy } from '../api/client-ip.js';
 import { expectEverywhere, turnRows } from './support/assertions.js';
 import { ADMIN_KEY, auth, createHarness, eventually, newCallId, type Harness } from './support/harness.js';
 
@@ -185,7 +186,8 @@ describe('rate limits', () => {
   let limited: Harness;
   const settings = { perCaller: 3, perIp: 5, windowSeconds: 2 };
   beforeAll(async () => {
-    limited = await createHarness({ rateLimit: settings });
+    // Clients reach the API through two proxies: the socket's peer and 10.0.0.1, which wrote the client's address.
+    limited = await createHarness({ rateLimit: { ...settings, trustProxy: parseTrustProxy('2') } });
   });
   afterAll(() => limited?.close());
 
@@ -201,7 +203,6 @@ describe('rate limits', () => {
     expect(retryAfter).toBeLessThanOrEqual(settings.windowSeconds);
   };
   // A burst must fall inside one window: if it straddled a boundary, try again with a fresh principal.
-  // (The operator is one principal for the whole file, so these tests use it at most once per window.)
   const burst = (fn: () => Promise<void>) => eventually(fn, 20_000, 0);
 
   it('per caller: the 4th request in a window gets 429 with Retry-After and does nothing; others are unaffected', async () => {
@@ -229,7 +230,8 @@ describe('rate limits', () => {
       }
       expect429(await limited.request('GET', `/calls/${newCallId()}`, undefined, await as(newNumber(), ip)));
       expect429(await limited.request('POST', '/auth/tokens', { subject: newNumber() }, await as(newNumber(), ip)));
-      expect429(await limited.request('GET', '/stats', undefined, { authorization: `Bearer ${ADMIN_KEY}`, 'x-forwarded-for': ip }));
+      // The operators' key is not limited, wherever it comes from.
+      for (let i = 0; i < 3; i++) expect((await limited.request('GET', '/stats', undefined, { authorization: `Bearer ${ADMIN_KEY}`, 'x-forwarded-for': ip })).status).toBe(200);
       expect((await limited.request('GET', `/calls/${newCallId()}`, undefined, await as(newNumber(), newIp()))).status).toBe(404);
       expect((await limited.request('POST', '/webhooks/events', {}, { 'x-forwarded-for': ip })).status).not.toBe(429);
       expect((await limited.app.request('/healthz', { headers: { 'x-forwarded-for': ip } })).status).toBe(200);
@@ -253,6 +255,39 @@ describe('rate limits', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('X-Forwarded-For is not believed without TRUST_PROXY: a client that rotates it is still limited by its socket', async () => {
+    const spoofed = await createHarness({ rateLimit: { perCaller: 0, perIp: settings.perIp, windowSeconds: settings.windowSeconds } });
+    const server = serve({ fetch: spoofed.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/calls`;
+    try {
+      await burst(async () => {
+        const statuses: number[] = [];
+        for (let i = 0; i <= settings.perIp; i++) {
+          const headers = { authorization: `Bearer ${(await mintToken(auth, newNumber())).token}`, 'x-forwarded-for': newIp() };
+          statuses.push((await fetch(`${url}/${newCallId()}`, { headers })).status);
+        }
+        expect(statuses).toEqual([...Array(settings.perIp).fill(404), 429]);
+      });
+    } finally {
+      server.close();
+      await spoofed.close();
+    }
+  });
+
+  it('TRUST_PROXY by address: hops from trusted proxies are skipped, a forged leftmost entry is not believed', () => {
+    const trust = parseTrustProxy('10.0.0.0/8, ::1');
+    expect(clientAddress('10.1.2.3', '198.51.100.7', trust)).toBe('198.51.100.7');
+    // The client forged "1.2.3.4"; the first untrusted hop from the right is the one the proxy saw.
+    expect(clientAddress('::ffff:10.1.2.3', '1.2.3.4, 198.51.100.7, 10.9.9.9', trust)).toBe('198.51.100.7');
+    expect(clientAddress('::1', '10.0.0.5', trust)).toBe('10.0.0.5'); // every hop trusted: the farthest one
+    expect(clientAddress('198.51.100.9', '1.2.3.4', trust)).toBe('198.51.100.9'); // not from a proxy: the header is ignored
+    expect(clientAddress('10.1.2.3', '1.2.3.4', parseTrustProxy(''))).toBe('10.1.2.3');
+    expect(clientAddress('10.1.2.3', '1.2.3.4, 5.6.7.8', parseTrustProxy('1'))).toBe('5.6.7.8');
+    expect(() => parseTrustProxy('10.0.0.0/33')).toThrow(/CIDR/);
+    expect(() => parseTrustProxy('proxy.example.com')).toThrow(/CIDR/);
   });
 
   it('the window passes and the caller gets through again', async () => {

@@ -1,11 +1,13 @@
-// PostgreSQL or Redis down: reads and webhooks answer 503 unavailable (retry later), never 500.
+// PostgreSQL, Redis or Temporal down, or a call that does not answer: 503 with a code that says which, never 500.
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallGateway } from '../api/call-gateway.js';
 import { createApp } from '../api/app.js';
 import { signFeedBody } from '../api/webhooks/signed-feed.js';
 import { freePort } from '../scripts/services/process.js';
-import { ADMIN_KEY, auth, createHarness, WEBHOOK_SECRET, type Harness } from './support/harness.js';
+import { ADMIN_KEY, auth, createHarness, newCallId, WEBHOOK_SECRET, type Harness } from './support/harness.js';
 
 let h: Harness;
 let app: ReturnType<typeof createApp>;
@@ -42,4 +44,39 @@ it('answers 503 unavailable when the stores are down', async () => {
   const body = JSON.stringify({ eventId: 'e1', type: 'call.turn', callId: 'some-call', data: { role: 'user', text: 'hi' } });
   const res = await app.request('/v1/webhooks/events', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) } });
   expect(res.status).toBe(503);
+});
+
+describe('503s that say why', () => {
+  const appWith = (gateway: CallGateway) =>
+    createApp({ gateway, stores: { pool: h.pool, redis: h.redis }, auth, webhooks: { twilioAuthToken: 't', secret: WEBHOOK_SECRET, toleranceSeconds: 300 }, rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60 }, checks: {} });
+  const post = (app: ReturnType<typeof createApp>, path: string, body: object) =>
+    app.request(`/v1${path}`, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' } });
+  const counted = async (app: ReturnType<typeof createApp>, code: string) =>
+    Number(new RegExp(`callwright_http_unavailable_total\\{code="${code}"\\} (\\d+)`).exec(await (await app.request('/metrics')).text())?.[1] ?? 0);
+
+  it('Temporal unreachable: 503 temporal_unavailable naming the call, counted in /metrics', async () => {
+    // Nothing listens there; one attempt, so the test does not wait out the client's retries.
+    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [makeGrpcRetryInterceptor({ retryableDecider: () => false, delayFunction: () => 0 })] });
+    const app = appWith(new CallGateway(new Client({ connection }), { taskQueue: h.taskQueue, call: h.callConfig }, async () => false));
+    const callId = newCallId();
+    const res = await post(app, '/calls', { callId, channel: 'chat', from: '+15550001212' });
+    expect(res.status).toBe(503);
+    expect((await res.json()).error).toMatchObject({ code: 'temporal_unavailable', details: { callId } });
+    expect(await counted(app, 'temporal_unavailable')).toBe(1);
+    await connection.close();
+  });
+
+  it('a call that does not answer in time (no worker): 503 timeout naming the call', async () => {
+    const app = appWith(new CallGateway(h.client, { taskQueue: h.taskQueue, call: h.callConfig, updateTimeoutMs: 1_500 }, async () => true));
+    const callId = newCallId();
+    await h.client.workflow.start('callWorkflow', {
+      taskQueue: h.taskQueue, workflowId: `call-${callId}`,
+      args: [{ start: { callId, channel: 'chat', direction: 'inbound', from: '+15550001213', to: null, provider: null, answered: true, metadata: {}, key: `start:${callId}` }, config: h.callConfig }],
+    });
+    const res = await post(app, `/calls/${callId}/drop`, {});
+    expect(res.status).toBe(503);
+    expect((await res.json()).error).toMatchObject({ code: 'timeout', details: { callId } });
+    expect(await counted(app, 'timeout')).toBe(1);
+    await h.handle(callId).terminate('test over');
+  });
 });

@@ -1,6 +1,11 @@
 // Every endpoint against malformed input: a 4xx in the one error shape, never a 5xx, and nothing recorded.
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES } from '../api/app.js';
 import { MessageBody, StartCallBody, VoiceTurnBody } from '../api/schemas.js';
 import { expectEverywhere } from './support/assertions.js';
 import { ADMIN_KEY, createHarness, type Harness } from './support/harness.js';
@@ -84,6 +89,8 @@ const cases: Case[] = [
   ['voice turn: unknown role', 'POST', call(live, '/turns'), { role: 'bot', text: 'hi' }, ...json()],
   ['voice turn: missing text', 'POST', call(live, '/turns'), { role: 'user' }, ...json()],
   ['voice turn: bad at', 'POST', call(live, '/turns'), { role: 'user', text: 'hi', at: 'yesterday' }, ...json()],
+  ['voice turn: at with an offset PostgreSQL refuses', 'POST', call(live, '/turns'), { role: 'user', text: 'hi', at: '2026-11-26T10:00:00+20:00' }, ...json()],
+  ['voice turn: at in year 0000', 'POST', call(live, '/turns'), { role: 'user', text: 'hi', at: '0000-01-01T00:00:00Z' }, ...json()],
   ['voice turn: NUL in eventId', 'POST', call(live, '/turns'), { role: 'user', text: 'hi', eventId: '\u0000' }, ...json()],
   ['voice turn: unknown field', 'POST', call(live, '/turns'), { role: 'user', text: 'hi', speaker: 'x' }, ...json()],
   ['voice turn: idempotency key too long', 'POST', call(live, '/turns'), { role: 'user', text: 'hi' }, ...json(), { 'idempotency-key': 'k'.repeat(300) }],
@@ -111,6 +118,8 @@ const cases: Case[] = [
   ['list: bad from', 'GET', '/calls?from=%21%21', undefined, ...json()],
   ['list: bad since', 'GET', '/calls?since=yesterday', undefined, ...json()],
   ['list: bad until', 'GET', '/calls?until=2024-13-40', undefined, ...json()],
+  ['list: until with an offset PostgreSQL refuses', 'GET', '/calls?until=2026-11-26T10:00:00-16:00', undefined, ...json()],
+  ['list: since in year 0000', 'GET', '/calls?since=0000-06-01T00:00:00Z', undefined, ...json()],
   ['list: since after until', 'GET', '/calls?since=2024-02-01T00:00:00Z&until=2024-01-01T00:00:00Z', undefined, ...json()],
   ['list: limit 0', 'GET', '/calls?limit=0', undefined, ...json()],
   ['list: limit 201', 'GET', '/calls?limit=201', undefined, ...json()],
@@ -134,7 +143,7 @@ const cases: Case[] = [
   ['token: oversized', 'POST', '/auth/tokens', { subject: caller, pad: big }, ...json(413, 'payload_too_large')],
   // unknown routes
   ['unknown route', 'GET', '/nothing-here', undefined, ...json(404, 'not_found')],
-  ['unknown method', 'DELETE', call(live), undefined, ...json(404, 'not_found')],
+  ['unknown method', 'DELETE', call(live), undefined, ...json(405, 'method_not_allowed')],
 ];
 
 function expectClientError(res: { status: number; body: any }, status: number | undefined, code: string | undefined) {
@@ -165,6 +174,33 @@ describe('validation', () => {
     } as RequestInit);
     expect(res.status).toBe(413);
     expect((await res.json()).error.code).toBe('payload_too_large');
+  });
+
+  it('a 413 closes its connection: the next request from the same keep-alive pool works', async () => {
+    const server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await once(server, 'listening');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (path: string, body: string) =>
+      new Promise<{ status: number; connection?: string }>((resolve, reject) => {
+        const req = http.request(
+          { agent, host: '127.0.0.1', port: (server.address() as AddressInfo).port, path, method: 'POST',
+            headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const huge = JSON.stringify({ text: 'x'.repeat(4 * MAX_BODY_BYTES) });
+      expect(await send(`/v1/calls/${live}/messages`, huge)).toEqual({ status: 413, connection: 'close' });
+      for (let i = 0; i < 3; i++) expect((await send(`/v1/calls/${unknown}/drop`, '{}')).status).toBe(404);
+    } finally {
+      agent.destroy();
+      server.close();
+    }
   });
 
   it('random bodies that the schemas reject never get a 5xx', async () => {

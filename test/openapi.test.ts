@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.js';
 import type { ApiDeps } from '../api/deps.js';
-import { auth, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET } from './support/harness.js';
+import { ADMIN_KEY, auth, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET } from './support/harness.js';
 
 // Building the app connects nothing: these tests never reach a handler that would use the stores.
 const unused = new Proxy({}, { get: () => { throw new Error('not connected in this test'); } });
@@ -60,6 +60,39 @@ describe('OpenAPI', () => {
     expect(refs.length).toBeGreaterThan(0);
     for (const [, kind, name] of refs) expect(doc.components[kind!]?.[name!], `${kind}/${name}`).toBeDefined();
     expect(doc.components.securitySchemes?.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('every error response declares the error shape the server answers with; header examples are ASCII', async () => {
+    const doc = await document();
+    const errorRef = '#/components/schemas/Error';
+    for (const { path, method, op } of operations(doc)) {
+      for (const [status, response] of Object.entries(op.responses as Record<string, any>)) {
+        if (Number(status) < 400) continue;
+        expect(response.content?.['application/json']?.schema?.$ref, `${method.toUpperCase()} ${path} ${status}`).toBe(errorRef);
+      }
+      for (const param of op.parameters ?? []) {
+        if (param.in !== 'header') continue;
+        const text = JSON.stringify([param.example, param.schema?.example, param.description]);
+        expect(/^[\x20-\x7e]*$/.test(text), `${path} header ${param.name}`).toBe(true);
+      }
+    }
+  });
+
+  it('a known path asked with another method is a 405 with Allow; an unknown path a 404', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/v1/calls/some-id', 'GET, HEAD'],
+      ['GET', '/v1/calls/some-id/messages', 'POST'],
+      ['PUT', '/v1/calls', 'GET, HEAD, POST'],
+      ['POST', '/healthz', 'GET, HEAD'],
+    ] as const) {
+      const res = await app.request(path, { method, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      expect((await res.json()).error.code).toBe('method_not_allowed');
+    }
+    const missing = await app.request('/v1/nothing-here', { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('allow')).toBeNull();
   });
 
   it('every documented /v1 operation except webhooks refuses a request without credentials', async () => {

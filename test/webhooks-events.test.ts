@@ -100,6 +100,7 @@ describe('POST /webhooks/events: validation', () => {
     ['wrong types', { eventId: 7, type: 'call.turn', callId: 'c-1', data: { role: 'robot', text: 42 } }, ['eventId', 'data.role', 'data.text']],
     ['bad channel and time', { eventId: 'e-1', type: 'call.started', callId: 'c 1', at: 'yesterday', data: { channel: 'fax', from: '+1555' } }, ['callId', 'at', 'data.channel']],
     ['bad disposition', { eventId: 'e-1', type: 'call.ended', callId: 'c-1', data: { disposition: 'exploded' } }, ['data.disposition']],
+    ['an offset PostgreSQL refuses', { eventId: 'e-1', type: 'call.turn', callId: 'c-1', at: '2026-11-26T10:00:00+16:00', data: { role: 'user', text: 'hi' } }, ['at']],
     ['NUL in a turn (PostgreSQL refuses it)', { eventId: 'e-1', type: 'call.turn', callId: 'c-1', data: { role: 'user', text: 'a\u0000b' } }, ['data.text']],
     ['not an object', [1, 2, 3], []],
   ];

@@ -1,9 +1,8 @@
 // Worker entry point: configuration, connections, then poll until SIGTERM/SIGINT drains it.
 import { NativeConnection } from '@temporalio/worker';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { createResponder } from '../activities/responder/index.js';
 import { loadConfigOrExit } from '../config/env.js';
+import { openStores } from '../config/stores.js';
 import { createLogger } from '../observability/logger.js';
 import { createCallWorker } from './create-worker.js';
 import { installRuntime } from './telemetry.js';
@@ -11,8 +10,7 @@ import { installRuntime } from './telemetry.js';
 const config = loadConfigOrExit();
 const logger = createLogger(config.LOG_LEVEL, 'worker');
 installRuntime(logger, config.WORKER_METRICS_PORT);
-const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
-const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+const { pool, redis } = openStores({ databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL }, logger);
 const responder = await createResponder({
   url: config.RESPONDER_URL,
   apiKey: config.RESPONDER_API_KEY,

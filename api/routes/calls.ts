@@ -8,7 +8,7 @@ import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { bearer, body, callErrors, errors, json, router } from '../openapi.js';
 import {
-  CallIdParam, CallViewSchema, DropBody, EndBody, IdempotencyHeaders, MessageBody, MessageReplySchema, ResumeBody, StartCallBody,
+  CallIdParam, CallViewSchema, DropBody, ErrorSchema, EndBody, IdempotencyHeaders, MessageBody, MessageReplySchema, ResumeBody, StartCallBody,
   TurnsPage, TurnsQuery, VoiceTurnBody,
 } from '../schemas.js';
 
@@ -28,7 +28,7 @@ const turnsRoute = route({
 const messageRoute = route({
   method: 'post', path: '/{callId}/messages', summary: "Send a chat message; returns the assistant's reply",
   request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(MessageBody) },
-  responses: { 200: json(MessageReplySchema), 410: json(CallViewSchema, 'resume window expired'), ...callErrors },
+  responses: { 200: json(MessageReplySchema), 410: json(ErrorSchema, 'resume window expired'), ...callErrors },
 });
 const voiceTurnRoute = route({
   method: 'post', path: '/{callId}/turns', summary: 'Record a transcribed voice turn',
@@ -37,7 +37,7 @@ const voiceTurnRoute = route({
 const dropRoute = route({ method: 'post', path: '/{callId}/drop', summary: 'Report a disconnect', request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(DropBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
 const resumeRoute = route({
   method: 'post', path: '/{callId}/resume', summary: 'Resume a dropped call within its window',
-  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(ResumeBody, false) }, responses: { 200: json(CallViewSchema), 410: json(CallViewSchema, 'resume window expired'), ...callErrors },
+  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(ResumeBody, false) }, responses: { 200: json(CallViewSchema), 410: json(ErrorSchema, 'resume window expired'), ...callErrors },
 });
 const endRoute = route({ method: 'post', path: '/{callId}/end', summary: 'End the call with a disposition', request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(EndBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
 

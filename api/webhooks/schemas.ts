@@ -1,7 +1,7 @@
 // Webhook payloads: validated after the signature is verified, and documented in /openapi.json.
 import { z } from '@hono/zod-openapi';
 import { CHANNELS, DIRECTIONS, DISPOSITIONS, ROLES } from '../../workflows/types.js';
-import { text } from '../schemas.js';
+import { text, time } from '../schemas.js';
 import { TWILIO_STATUSES } from './twilio-events.js';
 
 // Every string that reaches PostgreSQL refuses NUL (text() in api/schemas.ts says why).
@@ -24,13 +24,13 @@ export const TwilioSignatureHeader = z.object({
 });
 
 export const FeedSignatureHeader = z.object({
-  'x-signature': z.string().openapi({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256(WEBHOOK_SECRET, t + "." + raw body)>', example: 't=1700000000,v1=5f2b…' }),
+  'x-signature': z.string().openapi({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256(WEBHOOK_SECRET, t + "." + raw body)>', example: 't=1700000000,v1=5f2b0e3c9a4d7e18b6c2f0a9d8e7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9' }),
 });
 
 const base = {
   eventId: text().min(1).max(200).openapi({ description: 'idempotency key: a repeated event changes nothing' }),
   callId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, . _ : - only'),
-  at: z.string().datetime({ offset: true }).optional(),
+  at: time().optional(),
 };
 const event = <T extends string, D extends z.ZodType>(type: T, data: D) => z.object({ ...base, type: z.literal(type), data });
 const none = z.object({}).default({});

@@ -1,5 +1,6 @@
 // Twilio status callbacks as call events: pure, so the mapping is read (and tested) in one place.
 import type { CallEvent, Direction, Disposition, StartCall } from '../../workflows/types.js';
+import { storableTime } from '../schemas.js';
 
 export const TWILIO_STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled'] as const;
 export type TwilioStatus = (typeof TWILIO_STATUSES)[number];
@@ -28,7 +29,8 @@ export function toCallback(form: { CallSid: string; CallStatus: TwilioStatus; Fr
     // Twilio says inbound, outbound-api or outbound-dial.
     direction: form.Direction?.startsWith('outbound') ? 'outbound' : 'inbound',
     sequence: form.SequenceNumber === undefined ? undefined : Number(form.SequenceNumber),
-    at: at && !Number.isNaN(at.getTime()) ? at.toISOString() : undefined,
+    // An unparsable or unstorable Timestamp is dropped, not fatal: `at` is audit only.
+    at: at && !Number.isNaN(at.getTime()) && storableTime(at.toISOString()) ? at.toISOString() : undefined,
   };
 }
 
