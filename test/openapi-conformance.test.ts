@@ -1,0 +1,138 @@
+// The OpenAPI document against the live server: every documented operation is called (successes and the
+// errors a client meets), and every answer must be a status the document declares for that operation,
+// with a body valid against the schema declared for that status. A generated client relies on exactly this.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { expectEverywhere } from './support/assertions.js';
+import { ADMIN_KEY, createHarness, newCallId, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET, type Harness } from './support/harness.js';
+
+let h: Harness;
+let doc: { paths: Record<string, Record<string, any>>; components: Record<string, unknown> };
+beforeAll(async () => {
+  h = await createHarness();
+  doc = await (await h.app.request('/openapi.json')).json();
+});
+afterAll(() => h?.close());
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+const validators = new Map<string, ReturnType<typeof ajv.compile>>();
+/** Validates a body against a response schema; `$ref`s point into the document's components. */
+function validate(key: string, schema: object, body: unknown): string | null {
+  let check = validators.get(key);
+  if (!check) validators.set(key, (check = ajv.compile({ ...schema, components: doc.components })));
+  return check(body) ? null : ajv.errorsText(check.errors);
+}
+
+interface Call {
+  /** The documented operation: method and templated path. */
+  op: string;
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+const seen = new Map<string, Set<string>>();
+
+async function conforms({ op, path, body, headers = {} }: Call): Promise<number> {
+  const [method, template] = op.split(' ') as [string, string];
+  const operation = doc.paths[template]?.[method.toLowerCase()];
+  expect(operation, `${op} is documented`).toBeDefined();
+  const res = await h.app.request(path, { method, body, headers });
+  const text = await res.text();
+  const declared = operation.responses[String(res.status)];
+  expect(declared, `${op} answered ${res.status}, which it does not declare: ${text.slice(0, 200)}`).toBeDefined();
+  const schema = declared.content?.[res.headers.get('content-type')?.split(';')[0] ?? '']?.schema;
+  if (schema && res.headers.get('content-type')?.startsWith('application/json')) {
+    const problem = validate(`${op} ${res.status}`, schema, JSON.parse(text));
+    expect(problem, `${op} ${res.status} body ${text.slice(0, 300)}`).toBeNull();
+  }
+  seen.set(op, (seen.get(op) ?? new Set()).add(String(res.status)));
+  return res.status;
+}
+
+const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+const json = (extra: Record<string, string> = {}) => ({ ...admin, 'content-type': 'application/json', ...extra });
+const feed = (event: object) => {
+  const body = JSON.stringify(event);
+  return { body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) } };
+};
+const twilio = (params: Record<string, string>) => {
+  const body = new URLSearchParams(params).toString();
+  const signature = getExpectedTwilioSignature(TWILIO_TOKEN, `${PUBLIC_BASE_URL}/v1/webhooks/twilio`, params);
+  return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } };
+};
+
+describe('OpenAPI conformance of live answers', () => {
+  it('every operation, in success and in the errors clients meet, answers as documented', async () => {
+    const chat = newCallId();
+    const caller = '+15550009301';
+    const token = { authorization: await h.tokenFor(caller), 'content-type': 'application/json' };
+    const other = { authorization: await h.tokenFor('+15550009302'), 'content-type': 'application/json' };
+    const missing = newCallId();
+    const calls: Call[] = [
+      { op: 'GET /healthz', path: '/healthz' },
+      { op: 'GET /readyz', path: '/readyz' },
+      // Start, as operator and as a chat client; repeated; invalid; unauthenticated; someone else's number.
+      { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ callId: chat, channel: 'chat', from: caller }), headers: json() },
+      { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ callId: chat, channel: 'chat', from: caller }), headers: json() },
+      { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ channel: 'chat' }), headers: token },
+      { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ channel: 'fax' }), headers: json() },
+      { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ channel: 'chat', from: caller }) },
+      { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ channel: 'chat', from: caller }), headers: other },
+      { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ channel: 'chat', from: caller, metadata: { pad: 'x'.repeat(70_000) } }), headers: json() },
+      { op: 'GET /v1/calls/{callId}', path: `/v1/calls/${chat}`, headers: admin },
+      { op: 'GET /v1/calls/{callId}', path: `/v1/calls/${missing}`, headers: admin },
+      { op: 'GET /v1/calls/{callId}', path: `/v1/calls/${chat}`, headers: other },
+      { op: 'POST /v1/calls/{callId}/messages', path: `/v1/calls/${chat}/messages`, body: JSON.stringify({ text: 'my name is Ada' }), headers: token },
+      { op: 'POST /v1/calls/{callId}/messages', path: `/v1/calls/${chat}/messages`, body: JSON.stringify({ text: '' }), headers: token },
+      { op: 'POST /v1/calls/{callId}/messages', path: `/v1/calls/${missing}/messages`, body: JSON.stringify({ text: 'hi' }), headers: json() },
+      { op: 'GET /v1/calls/{callId}/turns', path: `/v1/calls/${chat}/turns?limit=1`, headers: admin },
+      { op: 'GET /v1/calls/{callId}/turns', path: `/v1/calls/${chat}/turns?limit=0`, headers: admin },
+      { op: 'POST /v1/calls/{callId}/turns', path: `/v1/calls/${chat}/turns`, body: JSON.stringify({ role: 'system', text: 'note', eventId: 'n1' }), headers: json() },
+      { op: 'POST /v1/calls/{callId}/turns', path: `/v1/calls/${chat}/turns`, body: JSON.stringify({ role: 'user', text: 'hi', at: '2026-01-01T00:00:00+20:00' }), headers: json() },
+      { op: 'POST /v1/calls/{callId}/resume', path: `/v1/calls/${chat}/resume`, body: '{}', headers: json() },
+      { op: 'POST /v1/calls/{callId}/drop', path: `/v1/calls/${chat}/drop`, body: '{}', headers: json() },
+      { op: 'POST /v1/calls/{callId}/drop', path: `/v1/calls/${chat}/drop`, body: '{}', headers: json() },
+      { op: 'POST /v1/calls/{callId}/resume', path: `/v1/calls/${chat}/resume`, body: '{}', headers: json() },
+      { op: 'POST /v1/calls/{callId}/end', path: `/v1/calls/${chat}/end`, body: JSON.stringify({ disposition: 'exploded' }), headers: json() },
+      { op: 'POST /v1/calls/{callId}/end', path: `/v1/calls/${chat}/end`, body: '{}', headers: json() },
+      { op: 'POST /v1/calls/{callId}/messages', path: `/v1/calls/${chat}/messages`, body: JSON.stringify({ text: 'still there?' }), headers: token },
+      { op: 'POST /v1/calls/{callId}/end', path: `/v1/calls/${missing}/end`, body: '{}', headers: json() },
+      { op: 'GET /v1/calls', path: `/v1/calls?from=${encodeURIComponent(caller)}&limit=5`, headers: admin },
+      { op: 'GET /v1/calls', path: '/v1/calls?limit=0', headers: admin },
+      { op: 'GET /v1/calls', path: '/v1/calls', headers: other },
+      { op: 'GET /v1/stats', path: '/v1/stats?days=3', headers: admin },
+      { op: 'GET /v1/stats', path: '/v1/stats?days=0', headers: admin },
+      { op: 'GET /v1/stats', path: '/v1/stats', headers: other },
+      { op: 'POST /v1/auth/tokens', path: '/v1/auth/tokens', body: JSON.stringify({ subject: caller }), headers: json() },
+      { op: 'POST /v1/auth/tokens', path: '/v1/auth/tokens', body: JSON.stringify({ subject: caller }), headers: other },
+      { op: 'POST /v1/auth/tokens', path: '/v1/auth/tokens', body: '{"subject":', headers: json() },
+    ];
+    for (const call of calls) await conforms(call);
+    // The checker itself rejects what the document does not allow.
+    const viewSchema = doc.paths['/v1/calls/{callId}']!.get.responses['200'].content['application/json'].schema;
+    expect(validate('probe', viewSchema, { callId: chat })).not.toBeNull();
+    await expectEverywhere(h, chat, { status: 'ended' });
+
+    // Webhooks: a feed conversation, a bad signature, a bad event, an event for an unknown call; Twilio likewise.
+    const voice = newCallId();
+    const events: Call[] = [
+      { op: 'POST /v1/webhooks/events', path: '/v1/webhooks/events', ...feed({ eventId: `${voice}-s`, type: 'call.started', callId: voice, data: { channel: 'voice', from: '+15550009303', to: '+15550000000' } }) },
+      { op: 'POST /v1/webhooks/events', path: '/v1/webhooks/events', ...feed({ eventId: `${voice}-t`, type: 'call.turn', callId: voice, data: { role: 'user', text: 'hello' } }) },
+      { op: 'POST /v1/webhooks/events', path: '/v1/webhooks/events', ...feed({ eventId: 'e', type: 'call.exploded', callId: voice, data: {} }) },
+      { op: 'POST /v1/webhooks/events', path: '/v1/webhooks/events', body: '{}', headers: { 'content-type': 'application/json', 'x-signature': 't=1,v1=00' } },
+      { op: 'POST /v1/webhooks/events', path: '/v1/webhooks/events', ...feed({ eventId: 'u', type: 'call.turn', callId: newCallId(), data: { role: 'user', text: 'hi' } }) },
+      { op: 'POST /v1/webhooks/twilio', path: '/v1/webhooks/twilio', ...twilio({ CallSid: 'CAconformance0001', CallStatus: 'ringing', From: '+15550009304', To: '+15550000000', Direction: 'inbound' }) },
+      { op: 'POST /v1/webhooks/twilio', path: '/v1/webhooks/twilio', ...twilio({ CallSid: 'not a sid', CallStatus: 'ringing', From: '+15550009304' }) },
+      { op: 'POST /v1/webhooks/twilio', path: '/v1/webhooks/twilio', body: 'CallSid=CA1', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' } },
+    ];
+    for (const call of events) await conforms(call);
+
+    // Every documented operation was exercised, and the errors clients meet most were among the answers.
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
+    expect([...seen.keys()].sort()).toEqual(documented.sort());
+    const statuses = new Set([...seen.values()].flatMap((s) => [...s]));
+    for (const status of ['200', '201', '202', '400', '401', '403', '404', '409', '413']) expect(statuses, status).toContain(status);
+  });
+});
