@@ -1,11 +1,13 @@
 // Activities are built from their dependencies so the worker owns every connection.
+import { Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { RecordBatch } from '../workflows/types.js';
 import type { Responder } from './responder/types.js';
 import { cacheEvent, RECENT_TURNS, refill } from './store/call-cache.js';
 import { readCall, readRecentTurns } from './store/call-reader.js';
-import { selectRecentTurns, writeBatch, type RecordInput } from './store/calls-table.js';
+import { selectRecentTurns, type RecordInput } from './store/calls-table.js';
+import { writeOrSalvage, type Rejection } from './store/salvage.js';
 
 /** How much of the transcript a model responder sees. */
 const HISTORY_TURNS = 20;
@@ -17,15 +19,25 @@ export interface ActivityDeps {
 }
 
 export function createActivities({ pool, redis, responder }: ActivityDeps) {
-  /** Writes a batch to PostgreSQL in one transaction, then mirrors it to Redis. Errors propagate so Temporal retries. */
-  async function recordEvents(batch: RecordBatch): Promise<void> {
-    await writeBatch(pool, batch);
-    const { call, turns, events } = batch;
+  /**
+   * Writes a batch to PostgreSQL in one transaction, then mirrors it to Redis. Transient errors propagate
+   * so Temporal retries; events PostgreSQL refuses for their data are stored as rejected and returned
+   * (the result shows in the local activity's marker in the Temporal UI), and the call goes on.
+   */
+  async function recordEvents(batch: RecordBatch): Promise<{ rejected: Rejection[] } | void> {
+    const rejected = await writeOrSalvage(pool, batch);
+    const { call, events } = batch;
+    const turns = rejected.length ? batch.turns.filter((t) => !rejected.some((r) => r.turn === t.seq)) : batch.turns;
     const { cachedBefore } = await cacheEvent(redis, call, turns, events[0]?.type === 'started');
     // After a flush the cache lacks the older turns: refill them (readers skip a cache with a gap meanwhile).
     if (turns.length > 0 && call.turnCount > turns.length && cachedBefore === 0) {
       await refill(redis, call, await selectRecentTurns(pool, call.callId, RECENT_TURNS));
     }
+    if (rejected.length === 0) return;
+    const { log, metricMeter } = Context.current();
+    for (const r of rejected) log.warn('event rejected by PostgreSQL; stored as event_rejected', { callId: call.callId, ...r });
+    metricMeter.createCounter('callwright_events_rejected', 'events', 'Events PostgreSQL refused, stored as event_rejected').add(rejected.length);
+    return { rejected };
   }
 
   return {

@@ -93,8 +93,8 @@ export type CallEvent =
   | (EventBase & { type: 'leg'; leg: string });
 
 export type CallEventType = CallEvent['type'];
-/** Every type in call_events: the events above and those the workflow records of its own. */
-export type RecordedEventType = CallEventType | 'started' | 'reply' | 'timeout';
+/** Every type in call_events: the events above, those the workflow records of its own, and events PostgreSQL refused (stored in their place). */
+export type RecordedEventType = CallEventType | 'started' | 'reply' | 'timeout' | 'event_rejected';
 
 /** One row of call_events as the workflow hands it to persistence. */
 export interface EventRecord {
