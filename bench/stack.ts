@@ -4,13 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate.js';
-import { startPostgres } from '../scripts/services/postgres.js';
+import { startPostgres, type PostgresServer } from '../scripts/services/postgres.js';
 import { freePort, spawnPrefixed, startTogether, stopProcess, waitUntil, type Proc } from '../scripts/services/process.js';
-import { startRedis } from '../scripts/services/redis.js';
-import { startTemporal } from '../scripts/services/temporal.js';
+import { startRedis, type RedisServer } from '../scripts/services/redis.js';
+import { startTemporal, type TemporalServer } from '../scripts/services/temporal.js';
 import { childrenByName } from './cpu.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,9 +32,26 @@ export interface BenchStack {
   taskQueue: string;
   /** Process group ids by role, for CPU accounting. */
   groups: Record<string, number>;
-  /** Rejects if the worker or the API exits while the bench runs. */
+  /** Rejects if the first worker or API exits while the bench runs. */
   crashed: Promise<never>;
+  /** Handles for fault injection (bench/chaos.ts); the bench itself uses none. */
+  control: StackControl;
   stop(): Promise<void>;
+}
+
+export type ServerName = 'postgres' | 'redis' | 'temporal';
+export type ProductRole = 'worker' | 'api';
+
+export interface StackControl {
+  redisUrl: string;
+  /** The worker and the API started with the stack. */
+  first: Record<ProductRole, Proc>;
+  /** Starts one more product process with the stack's environment: an API on the stack's port, a worker with its own metrics port. */
+  spawn(role: ProductRole): Promise<Proc>;
+  /** Stops a server the way `npm start` does (PostgreSQL's fast shutdown, SIGTERM for the others). */
+  stopServer(name: ServerName): Promise<void>;
+  /** Starts a stopped server again on its port and data directory. */
+  startServer(name: ServerName): Promise<void>;
 }
 
 export interface StackOptions {
@@ -41,6 +59,8 @@ export interface StackOptions {
   /** V8 CPU profiles of the worker and the API go here (a `.cpuprofile` per process and thread). */
   cpuProfileDir?: string;
   log?: (line: string) => void;
+  /** Receives the worker's and the API's output lines instead of this process's stdout and stderr. */
+  productLog?: (name: string, line: string) => void;
 }
 
 export async function startBenchStack(options: StackOptions = {}): Promise<BenchStack> {
@@ -58,12 +78,20 @@ export async function startBenchStack(options: StackOptions = {}): Promise<Bench
 
   try {
     log(`starting Temporal, PostgreSQL and Redis in ${dir}`);
-    const [temporal, postgres, redis] = await startTogether([
-      startTemporal({ dataDir: join(dir, 'temporal'), port: await freePort(), sqlitePragmas: options.sqlitePragmas }),
-      startPostgres({ dataDir: join(dir, 'postgres'), port: await freePort() }),
-      startRedis({ dataDir: join(dir, 'redis'), port: await freePort(), appendOnly: true }),
-    ] as const);
-    stops.push(() => temporal.stop(), () => postgres.stop(), () => redis.stop());
+    const ports = { temporal: await freePort(), postgres: await freePort(), redis: await freePort() };
+    const starts = {
+      temporal: () => startTemporal({ dataDir: join(dir, 'temporal'), port: ports.temporal, sqlitePragmas: options.sqlitePragmas }),
+      postgres: () => startPostgres({ dataDir: join(dir, 'postgres'), port: ports.postgres }),
+      redis: () => startRedis({ dataDir: join(dir, 'redis'), port: ports.redis, appendOnly: true }),
+    };
+    const [temporal, postgres, redis] = await startTogether([starts.temporal(), starts.postgres(), starts.redis()] as const);
+    // The servers running now: fault injection replaces them.
+    const running: Record<ServerName, TemporalServer | PostgresServer | RedisServer | undefined> = { temporal, postgres, redis };
+    stops.push(...(['temporal', 'postgres', 'redis'] as const).map((name) => async () => {
+      const server = running[name];
+      running[name] = undefined;
+      await server?.stop();
+    }));
     const servers = childrenByName();
     await migrate(postgres.url);
 
@@ -79,7 +107,6 @@ export async function startBenchStack(options: StackOptions = {}): Promise<Bench
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: taskQueue,
       PORT: String(apiPort),
-      WORKER_METRICS_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_CALLER: '0',
       RATE_LIMIT_PER_IP: '0',
@@ -87,10 +114,25 @@ export async function startBenchStack(options: StackOptions = {}): Promise<Bench
       RESPONDER_URL: '',
     };
     const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir)}`] : [];
-    const children: Proc[] = ['worker', 'api'].map((name) =>
-      spawnPrefixed(name, process.execPath, [...profile, '--import', 'tsx', `${name}/main.ts`], { cwd: root, env, echo: true, quietStop: true }),
-    );
-    stops.push(() => Promise.all(children.map((child) => stopProcess(child))).then(() => undefined));
+    const live = new Set<Proc>();
+    const spawnProduct = async (name: ProductRole): Promise<Proc> => {
+      // Each worker its own metrics port: two may run side by side.
+      const own = name === 'worker' ? { WORKER_METRICS_PORT: String(await freePort()) } : {};
+      const child = spawnPrefixed(name, process.execPath, [...profile, '--import', 'tsx', `${name}/main.ts`], {
+        cwd: root, env: { ...env, ...own }, echo: !options.productLog, quietStop: true,
+      });
+      if (options.productLog) {
+        const sink = options.productLog;
+        for (const stream of [child.child.stdout!, child.child.stderr!]) {
+          createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => sink(`${name} ${child.child.pid}`, line));
+        }
+      }
+      live.add(child);
+      void child.exited.then(() => live.delete(child));
+      return child;
+    };
+    const children: Proc[] = [await spawnProduct('worker'), await spawnProduct('api')];
+    stops.push(() => Promise.all([...live].map((child) => stopProcess(child))).then(() => undefined));
     const crashed = Promise.race(
       children.map((child) =>
         child.exited.then((code) => {
@@ -128,6 +170,20 @@ export async function startBenchStack(options: StackOptions = {}): Promise<Bench
         api: children[1].child.pid ?? -1,
       },
       crashed,
+      control: {
+        redisUrl: redis.url,
+        first: { worker: children[0], api: children[1] },
+        spawn: spawnProduct,
+        async stopServer(name) {
+          const server = running[name];
+          running[name] = undefined;
+          await server?.stop();
+        },
+        async startServer(name) {
+          if (running[name]) throw new Error(`${name} is already running`);
+          running[name] = await starts[name]();
+        },
+      },
       stop,
     };
   } catch (err) {
