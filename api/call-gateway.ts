@@ -6,7 +6,7 @@ import { callEventSignal, callEventUpdate, callViewQuery, chatMessageUpdate, ope
 import { detailCall, summarizeCall } from '../workflows/operator-view.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from '../workflows/types.js';
 import { ApiError } from './errors.js';
-import { fromTemporal, isWorkflowGone } from './temporal-errors.js';
+import { fromTemporal, isWorkflowGone, mayRetryUpdate } from './temporal-errors.js';
 
 export interface GatewaySettings {
   taskQueue: string;
@@ -16,6 +16,7 @@ export interface GatewaySettings {
 }
 
 const DEFAULT_UPDATE_TIMEOUT_MS = 60_000;
+const UPDATE_ATTEMPTS = 3;
 
 export class CallGateway {
   constructor(
@@ -100,9 +101,21 @@ export class CallGateway {
     }
   }
 
-  /** Updates wait for the workflow; without a deadline a call with no worker would hold the request forever. */
-  private inTime<T>(fn: () => Promise<T>): Promise<T> {
-    return this.client.withDeadline(Date.now() + (this.settings.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS), fn);
+  /**
+   * Updates wait for the workflow; without a deadline a call with no worker would hold the request
+   * forever. An update can also lose a race with the call's continue-as-new (Temporal aborts it and
+   * usually, not always, retries it itself): updates are idempotent by id, so it is asked again.
+   */
+  private async inTime<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.settings.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.withDeadline(deadline, fn);
+      } catch (err) {
+        if (attempt >= UPDATE_ATTEMPTS || !mayRetryUpdate(err) || Date.now() > deadline - 500) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
   private async gone(callId: string): Promise<never> {

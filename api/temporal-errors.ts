@@ -1,5 +1,7 @@
 // Maps what Temporal answers onto the API's error codes.
-import { isGrpcDeadlineError, isGrpcServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import {
+  isGrpcDeadlineError, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { CallErrorType } from '../workflows/messages.js';
 import { ApiError } from './errors.js';
@@ -24,10 +26,23 @@ export function isWorkflowGone(err: unknown): boolean {
 
 // gRPC UNAVAILABLE: the Temporal frontend cannot be reached (or is restarting).
 const GRPC_UNAVAILABLE = 14;
+const GRPC_FAILED_PRECONDITION = 9;
 
 function grpcCode(err: unknown): number | undefined {
   for (let e: any = err; e; e = e.cause) if (isGrpcServiceError(e)) return e.code;
   return undefined;
+}
+
+/**
+ * Whether an update that failed may simply be sent again (same update id, so it cannot apply twice):
+ * not when the call answered (an application failure), timed out, or Temporal is unreachable; yes when
+ * it was aborted underneath, e.g. by the run continuing as new while the update was admitted.
+ */
+export function mayRetryUpdate(err: unknown): boolean {
+  if (rootApplicationFailure(err) || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) return false;
+  if (err instanceof WorkflowExecutionAlreadyStartedError || grpcCode(err) === GRPC_UNAVAILABLE) return false;
+  if (err instanceof WorkflowNotFoundError) return false;
+  return true;
 }
 
 /**
@@ -45,6 +60,10 @@ export function fromTemporal(err: unknown, callId?: string): ApiError {
   }
   if (grpcCode(err) === GRPC_UNAVAILABLE) {
     return new ApiError('temporal_unavailable', 'Temporal is unreachable; retry later', details, undefined, err);
+  }
+  if (grpcCode(err) === GRPC_FAILED_PRECONDITION) {
+    // e.g. the call's last workflow task failed with its worker: it recovers once a worker picks it up again.
+    return new ApiError('unavailable', 'the call is recovering from a worker failure; retry with the same id', details, undefined, err);
   }
   if (err instanceof WorkflowUpdateFailedError) {
     return new ApiError('unavailable', 'the call could not complete the request; retry later', details, undefined, err);

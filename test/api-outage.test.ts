@@ -46,6 +46,30 @@ it('answers 503 unavailable when the stores are down', async () => {
   expect(res.status).toBe(503);
 });
 
+it('Redis down alone: reads and the event feed are answered from PostgreSQL', async () => {
+  const id = newCallId();
+  await h.gateway.signalWithStart(
+    { callId: id, channel: 'voice', direction: 'inbound', from: '+15550001211', to: null, provider: null, answered: true, metadata: {}, key: `start:${id}` },
+    { type: 'answered', key: 'a' },
+  );
+  await h.pool.query(
+    `INSERT INTO calls (call_id, workflow_id, channel, direction, from_number, status, started_at, version) VALUES ($1, $2, 'voice', 'inbound', '+15550001211', 'active', now(), 1)`,
+    [id, `call-${id}`],
+  );
+  const cacheless = createApp({
+    gateway: h.gateway, stores: { pool: h.pool, redis }, auth,
+    webhooks: { twilioAuthToken: 't', secret: WEBHOOK_SECRET, toleranceSeconds: 300 },
+    rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60 }, checks: {},
+  });
+  const view = await cacheless.request(`/v1/calls/${id}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  expect(view.status).toBe(200);
+  expect((await view.json()).status).toBe('active');
+  const body = JSON.stringify({ eventId: `${id}-t1`, type: 'call.turn', callId: id, data: { role: 'user', text: 'hi' } });
+  const res = await cacheless.request('/v1/webhooks/events', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) } });
+  expect(res.status).toBe(202);
+  await h.handle(id).terminate('test over');
+});
+
 describe('503s that say why', () => {
   const appWith = (gateway: CallGateway) =>
     createApp({ gateway, stores: { pool: h.pool, redis: h.redis }, auth, webhooks: { twilioAuthToken: 't', secret: WEBHOOK_SECRET, toleranceSeconds: 300 }, rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60 }, checks: {} });

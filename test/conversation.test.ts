@@ -107,7 +107,7 @@ describe('conversation', () => {
     );
     const messages = Array.from({ length: 10 }, (_, i) => h.request('POST', `/calls/${id}/messages`, { text: `message ${i + 1}`, messageId: `m-${id}-${i}` }));
     for (const res of await Promise.all(turns)) expect(res.status).toBe(202);
-    for (const res of await Promise.all(messages)) expect(res.status).toBe(200);
+    for (const res of await Promise.all(messages)) expect(res.status, JSON.stringify(res.body)).toBe(200);
     await expectEverywhere(h, id, { status: 'active', turnCount: 60 });
     const rows = await turnRows(h, id);
     expect(rows.map((t) => t.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));

@@ -1,4 +1,5 @@
 // Reads for the API and the responder: Redis first, PostgreSQL behind it, refilling what was missing.
+// Redis is only a cache: while it is down, every read is answered by PostgreSQL.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { CallView, Turn } from '../../workflows/types.js';
@@ -11,20 +12,20 @@ export interface Stores {
 }
 
 export async function readCall({ pool, redis }: Stores, callId: string): Promise<CallView | null> {
-  const cached = await cachedCall(redis, callId);
+  const cached = await cachedCall(redis, callId).catch(() => null);
   if (cached) return cached;
   const call = await selectCall(pool, callId);
-  if (call) await refill(redis, call, await selectRecentTurns(pool, callId, RECENT_TURNS));
+  if (call) await refill(redis, call, await selectRecentTurns(pool, callId, RECENT_TURNS)).catch(() => undefined);
   return call;
 }
 
 /** The newest turns (at most 50), oldest first. */
 export async function readRecentTurns(stores: Stores, call: CallView, limit = RECENT_TURNS): Promise<Turn[]> {
   if (call.turnCount === 0) return [];
-  const cached = await cachedTurns(stores.redis, call.callId);
+  const cached = await cachedTurns(stores.redis, call.callId).catch(() => null);
   if (cached && holdsRecent(cached, call.turnCount)) return cached.slice(-limit);
   const recent = await selectRecentTurns(stores.pool, call.callId, RECENT_TURNS);
-  await refill(stores.redis, call, recent);
+  await refill(stores.redis, call, recent).catch(() => undefined);
   return recent.slice(-limit);
 }
 
@@ -38,7 +39,7 @@ export async function readTurns(stores: Stores, call: CallView, afterSeq: number
 }
 
 export async function readDroppedCallFrom({ pool, redis }: Stores, number: string): Promise<string | null> {
-  return (await cachedDroppedCallFrom(redis, number)) ?? (await selectDroppedCallFrom(pool, number));
+  return (await cachedDroppedCallFrom(redis, number).catch(() => null)) ?? (await selectDroppedCallFrom(pool, number));
 }
 
 /** The cache is complete when it holds the last min(turnCount, 50) turns without a gap. */

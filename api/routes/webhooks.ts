@@ -73,7 +73,7 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
       const leg = await resolveLeg(stores, e.callId);
       if (await gateway.signal(leg.callId, feedEvent(e))) {
         // The cache was flushed or expired: the call exists under its own id, so the next event skips PostgreSQL.
-        if (!leg.known) await ownLeg(stores, e.callId, false);
+        if (!leg.known) await ownLeg(stores, e.callId, false).catch(() => undefined);
       } else if (!(await readCall(stores, e.callId))) {
         // A minimal start would fix channel and caller by guesswork; the sender retries non-2xx instead.
         throw new ApiError('not_found', `no call ${e.callId}: deliver call.started first`);

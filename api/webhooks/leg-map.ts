@@ -37,11 +37,13 @@ async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
  * Redis holds the answer; an unknown leg is remembered as its own call once a signal to it succeeds.
  */
 export async function resolveLeg(stores: Stores, sid: string): Promise<{ callId: string; known: boolean }> {
-  const cached = await stores.redis.get(keys.leg(sid));
+  // Redis is a cache: while it is down, PostgreSQL answers and nothing is cached.
+  const cached = await stores.redis.get(keys.leg(sid)).catch(() => undefined);
   if (cached) return { callId: cached, known: true };
   const joined = await joinedCallInStore(stores, sid);
-  if (!joined) return { callId: sid, known: false };
-  await stores.redis.set(keys.leg(sid), joined, 'EX', LEG_TTL_SECONDS, 'NX');
+  // Remember the leg as its own call only when Redis answered and did not know it.
+  if (!joined) return { callId: sid, known: cached !== null };
+  await stores.redis.set(keys.leg(sid), joined, 'EX', LEG_TTL_SECONDS, 'NX').catch(() => undefined);
   return { callId: joined, known: true };
 }
 
