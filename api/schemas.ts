@@ -1,6 +1,6 @@
 // Request and response schemas: validation and the OpenAPI document come from the same source.
 import { z } from '@hono/zod-openapi';
-import { CHANNELS, DIRECTIONS, DISPOSITIONS, ROLES, STATUSES } from '../workflows/types.js';
+import { CHANNELS, DIRECTIONS, DISPOSITIONS, RECORDED_EVENT_TYPES, ROLES, STATUSES } from '../workflows/types.js';
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, . _ : - only');
 export const phone = z.string().min(3).max(64).regex(/^[+\w.@:-]+$/, 'a phone number or chat handle');
@@ -143,3 +143,52 @@ export const TokenSchema = z.object({ token: z.string(), expiresAt: z.string() }
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
   .openapi('Error');
+
+export const NumberParam = z.object({ number: phone.openapi({ param: { name: 'number', in: 'path' }, description: 'the caller number; URL-encode a leading + as %2B', example: '+15551234567' }) });
+const profileFields = {
+  name: text().trim().min(1).max(200).nullable().optional(),
+  language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag like en or pt-BR').nullable().optional(),
+  locale: z.string().regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/, 'a locale like en-US').nullable().optional(),
+  tags: z.array(text().min(1).max(64)).max(50).optional(),
+  metadata: metadata.optional(),
+};
+export const CallerBody = z.object(profileFields).strict().openapi('CallerProfile');
+export const CallerPatch = z
+  .object(profileFields)
+  .strict()
+  .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'give at least one field to change' })
+  .openapi('CallerPatch');
+export const CallerSchema = z
+  .object({
+    number: z.string(),
+    name: z.string().nullable(),
+    language: z.string().nullable(),
+    locale: z.string().nullable(),
+    tags: z.array(z.string()),
+    metadata: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Caller');
+export const EraseQuery = z.object({ erase: z.enum(['transcripts']).optional().openapi({ description: "also replace the text of every turn of the caller's ended calls with [erased]" }) }).strict();
+export const Erased = z.object({ erased: z.object({ calls: z.number().int(), turns: z.number().int() }) }).openapi('Erased');
+
+export const EventsQuery = z
+  .object({
+    type: z.enum(RECORDED_EVENT_TYPES).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().regex(/^\d{1,9}$/, 'a cursor from nextCursor').optional().openapi({ description: 'the nextCursor of the previous page: events after that sequence' }),
+  })
+  .strict();
+export const EventSchema = z
+  .object({
+    seq: z.number().int(),
+    key: z.string(),
+    type: z.string(),
+    applied: z.boolean(),
+    occurredAt: z.string(),
+    recordedAt: z.string(),
+    payload: z.record(z.string(), z.unknown()),
+  })
+  .openapi('CallEvent');
+export const EventsPage = z.object({ events: z.array(EventSchema), nextCursor: z.string().nullable() }).openapi('EventsPage');

@@ -99,6 +99,9 @@ describe('OpenAPI conformance of live answers', () => {
       { op: 'POST /v1/calls/{callId}/end', path: `/v1/calls/${chat}/end`, body: '{}', headers: json() },
       { op: 'POST /v1/calls/{callId}/messages', path: `/v1/calls/${chat}/messages`, body: JSON.stringify({ text: 'still there?' }), headers: token },
       { op: 'POST /v1/calls/{callId}/end', path: `/v1/calls/${missing}/end`, body: '{}', headers: json() },
+      { op: 'GET /v1/calls/{callId}/events', path: `/v1/calls/${chat}/events?limit=2`, headers: admin },
+      { op: 'GET /v1/calls/{callId}/events', path: `/v1/calls/${chat}/events?type=exploded`, headers: admin },
+      { op: 'GET /v1/calls/{callId}/events', path: `/v1/calls/${missing}/events`, headers: admin },
       { op: 'GET /v1/calls', path: `/v1/calls?from=${encodeURIComponent(caller)}&limit=5`, headers: admin },
       { op: 'GET /v1/calls', path: '/v1/calls?limit=0', headers: admin },
       { op: 'GET /v1/calls', path: '/v1/calls', headers: other },
@@ -114,6 +117,21 @@ describe('OpenAPI conformance of live answers', () => {
     const viewSchema = doc.paths['/v1/calls/{callId}']!.get.responses['200'].content['application/json'].schema;
     expect(validate('probe', viewSchema, { callId: chat })).not.toBeNull();
     await expectEverywhere(h, chat, { status: 'ended' });
+    // Profiles last: erasing the caller's transcripts drops the ended call's cached view.
+    const profiles: Call[] = [
+      { op: 'PUT /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ name: 'Ada' }), headers: token },
+      { op: 'PUT /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ name: 'Ada', language: 'en' }), headers: json() },
+      { op: 'PUT /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ name: 7 }), headers: json() },
+      { op: 'PUT /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ name: 'Eve' }), headers: other },
+      { op: 'PATCH /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ locale: 'en-US' }), headers: json() },
+      { op: 'PATCH /v1/callers/{number}', path: '/v1/callers/%2B15550009399', body: JSON.stringify({ locale: 'en-US' }), headers: json() },
+      { op: 'GET /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, headers: token },
+      { op: 'GET /v1/callers/{number}', path: '/v1/callers/%2B15550009399', headers: admin },
+      { op: 'DELETE /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, headers: admin },
+      { op: 'DELETE /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, headers: admin },
+      { op: 'DELETE /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}?erase=transcripts`, headers: admin },
+    ];
+    for (const call of profiles) await conforms(call);
 
     // Webhooks: a feed conversation, a bad signature, a bad event, an event for an unknown call; Twilio likewise.
     const voice = newCallId();
@@ -133,6 +151,6 @@ describe('OpenAPI conformance of live answers', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     expect([...seen.keys()].sort()).toEqual(documented.sort());
     const statuses = new Set([...seen.values()].flatMap((s) => [...s]));
-    for (const status of ['200', '201', '202', '400', '401', '403', '404', '409', '413']) expect(statuses, status).toContain(status);
+    for (const status of ['200', '201', '202', '204', '400', '401', '403', '404', '409', '413']) expect(statuses, status).toContain(status);
   });
 });

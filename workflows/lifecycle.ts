@@ -28,7 +28,7 @@ export function initialView(start: StartCall, workflowId: string, now: number): 
     turnCount: 0,
     dropCount: 0,
     resumeCount: 0,
-    context: {},
+    context: { ...start.context },
     metadata: start.metadata,
     legs: start.provider ? [start.callId] : [],
     version: 1,

@@ -70,6 +70,8 @@ export interface StartCall {
   /** Voice calls ring first; chat calls start active. */
   answered: boolean;
   metadata: Record<string, unknown>;
+  /** What the call knows of its caller from the start: the profile's name and language (absent in older calls). */
+  context?: Record<string, unknown>;
   /** Idempotency key of the start event (provider event id or derived). */
   key: string;
   at?: string;
@@ -94,7 +96,8 @@ export type CallEvent =
 
 export type CallEventType = CallEvent['type'];
 /** Every type in call_events: the events above, those the workflow records of its own, and events PostgreSQL refused (stored in their place). */
-export type RecordedEventType = CallEventType | 'started' | 'reply' | 'timeout' | 'event_rejected';
+export const RECORDED_EVENT_TYPES = ['started', 'answered', 'turn', 'message', 'reply', 'drop', 'resume', 'end', 'leg', 'timeout', 'event_rejected'] as const;
+export type RecordedEventType = (typeof RECORDED_EVENT_TYPES)[number];
 
 /** One row of call_events as the workflow hands it to persistence. */
 export interface EventRecord {

@@ -113,3 +113,26 @@ export async function selectDroppedCallFrom(pool: pg.Pool, number: string): Prom
   );
   return rows[0]?.call_id ?? null;
 }
+
+export interface EventView {
+  seq: number;
+  key: string;
+  type: string;
+  applied: boolean;
+  occurredAt: string;
+  recordedAt: string;
+  payload: Record<string, unknown>;
+}
+
+/** The call's audit trail after `afterSeq`, oldest first, optionally of one type. */
+export async function selectEvents(pool: pg.Pool, callId: string, q: { afterSeq: number; limit: number; type?: string }): Promise<EventView[]> {
+  const { rows } = await pool.query(
+    `SELECT seq, idempotency_key, type, applied, occurred_at, recorded_at, payload FROM call_events
+     WHERE call_id = $1 AND seq > $2 AND ($3::text IS NULL OR type = $3) ORDER BY seq LIMIT $4`,
+    [callId, q.afterSeq, q.type ?? null, q.limit],
+  );
+  return rows.map((r) => ({
+    seq: r.seq, key: r.idempotency_key, type: r.type, applied: r.applied,
+    occurredAt: r.occurred_at.toISOString(), recordedAt: r.recorded_at.toISOString(), payload: r.payload,
+  }));
+}

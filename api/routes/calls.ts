@@ -2,13 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { readCall, readTurns } from '../../activities/store/call-reader.js';
+import { selectCaller, type CallerView } from '../../activities/store/callers.js';
+import { selectEvents } from '../../activities/store/calls-table.js';
 import type { CallEvent, CallView } from '../../workflows/types.js';
 import { assertOwner, type AuthEnv, type Principal } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { bearer, body, callErrors, errors, json, router } from '../openapi.js';
 import {
-  CallIdParam, CallViewSchema, DropBody, ErrorSchema, EndBody, IdempotencyHeaders, MessageBody, MessageReplySchema, ResumeBody, StartCallBody,
+  CallIdParam, CallViewSchema, DropBody, ErrorSchema, EventsPage, EventsQuery, EndBody, IdempotencyHeaders, MessageBody, MessageReplySchema, ResumeBody, StartCallBody,
   TurnsPage, TurnsQuery, VoiceTurnBody,
 } from '../schemas.js';
 
@@ -25,6 +27,10 @@ const turnsRoute = route({
   method: 'get', path: '/{callId}/turns', summary: 'The transcript, oldest first, cursor-paginated',
   request: { params: CallIdParam, query: TurnsQuery }, responses: { 200: json(TurnsPage), ...callErrors },
 });
+const eventsRoute = route({
+  method: 'get', path: '/{callId}/events', summary: "The call's audit trail, oldest first, cursor-paginated",
+  request: { params: CallIdParam, query: EventsQuery }, responses: { 200: json(EventsPage), ...callErrors },
+});
 const messageRoute = route({
   method: 'post', path: '/{callId}/messages', summary: "Send a chat message; returns the assistant's reply",
   request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(MessageBody) },
@@ -40,6 +46,11 @@ const resumeRoute = route({
   request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(ResumeBody, false) }, responses: { 200: json(CallViewSchema), 410: json(ErrorSchema, 'resume window expired'), ...callErrors },
 });
 const endRoute = route({ method: 'post', path: '/{callId}/end', summary: 'End the call with a disposition', request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(EndBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
+
+/** A call starts knowing what the caller's profile says: the assistant can greet Ada by name on turn one. */
+function profileContext(profile: CallerView | null): Record<string, unknown> {
+  return Object.fromEntries(Object.entries({ name: profile?.name, language: profile?.language }).filter(([, v]) => v));
+}
 
 /** A client-supplied key, or the Idempotency-Key header, or a fresh one: every event carries a key. */
 function eventKey(given: string | undefined, header: string | undefined, kind: string): string {
@@ -76,6 +87,7 @@ export function callRoutes({ gateway, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
       const { created, call } = await gateway.start({
         callId, channel: input.channel, direction: input.direction, from, to: input.to ?? null, provider: null,
         answered: input.answered ?? input.channel === 'chat', metadata: input.metadata ?? {}, key: `start:${callId}`,
+        context: profileContext(await selectCaller(stores.pool, from)),
       });
       assertOwner(principal, call.from);
       return c.json(call, created ? 201 : 200);
@@ -87,6 +99,13 @@ export function callRoutes({ gateway, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
       const turns = await readTurns(stores, call, Number(cursor ?? 0), limit);
       const last = turns.at(-1)?.seq;
       return c.json({ turns, nextCursor: last !== undefined && last < call.turnCount ? String(last) : null }, 200);
+    })
+    .openapi(eventsRoute, async (c) => {
+      const call = await owned(c.get('principal'), c.req.valid('param').callId);
+      const { limit, cursor, type } = c.req.valid('query');
+      const events = await selectEvents(stores.pool, call.callId, { afterSeq: Number(cursor ?? 0), limit, type });
+      // A full page may have more after it; the next request answers an empty page at worst.
+      return c.json({ events, nextCursor: events.length === limit ? String(events.at(-1)!.seq) : null }, 200);
     })
     .openapi(messageRoute, async (c) => {
       const { callId } = c.req.valid('param');

@@ -1,0 +1,85 @@
+// Caller profiles (one row per number) and the erasure of a caller's transcripts.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { keys } from './call-cache.js';
+
+export interface CallerProfile {
+  name?: string | null;
+  language?: string | null;
+  locale?: string | null;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface CallerView {
+  number: string;
+  name: string | null;
+  language: string | null;
+  locale: string | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the erasure writes in place of a turn's text. */
+export const ERASED = '[erased]';
+
+const toView = (r: Record<string, any>): CallerView => ({
+  number: r.number,
+  name: r.name,
+  language: r.language,
+  locale: r.locale,
+  tags: r.tags,
+  metadata: r.metadata,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+export async function selectCaller(pool: pg.Pool, number: string): Promise<CallerView | null> {
+  const { rows } = await pool.query('SELECT * FROM callers WHERE number = $1', [number]);
+  return rows[0] ? toView(rows[0]) : null;
+}
+
+/** Creates or replaces the whole profile: fields not given are cleared. `created` tells which. */
+export async function putCaller(pool: pg.Pool, number: string, p: CallerProfile): Promise<{ caller: CallerView; created: boolean }> {
+  const { rows } = await pool.query(
+    `INSERT INTO callers (number, name, language, locale, tags, metadata) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (number) DO UPDATE SET name = EXCLUDED.name, language = EXCLUDED.language, locale = EXCLUDED.locale,
+       tags = EXCLUDED.tags, metadata = EXCLUDED.metadata, updated_at = now()
+     RETURNING *, (xmax = 0) AS created`,
+    [number, p.name ?? null, p.language ?? null, p.locale ?? null, p.tags ?? [], p.metadata ?? {}],
+  );
+  return { caller: toView(rows[0]), created: rows[0].created };
+}
+
+/** Changes only the given fields; null when there is no such caller. */
+export async function patchCaller(pool: pg.Pool, number: string, p: CallerProfile): Promise<CallerView | null> {
+  const fields = (['name', 'language', 'locale', 'tags', 'metadata'] as const).filter((f) => p[f] !== undefined);
+  const sets = fields.map((f, i) => `${f} = $${i + 2}`);
+  const { rows } = await pool.query(
+    `UPDATE callers SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE number = $1 RETURNING *`,
+    [number, ...fields.map((f) => p[f])],
+  );
+  return rows[0] ? toView(rows[0]) : null;
+}
+
+export async function deleteCaller(pool: pg.Pool, number: string): Promise<boolean> {
+  return ((await pool.query('DELETE FROM callers WHERE number = $1', [number])).rowCount ?? 0) > 0;
+}
+
+/**
+ * Replaces the text of every turn of the caller's ended calls with `[erased]` and drops those calls'
+ * cached view and turns (the cache refills from PostgreSQL). Open calls are left alone: their
+ * workflows still converse. Repeating it erases nothing more.
+ */
+export async function eraseTranscripts(pool: pg.Pool, redis: Redis, number: string): Promise<{ calls: number; turns: number }> {
+  const { rows } = await pool.query<{ call_id: string; erased: number }>(
+    `WITH ended AS (SELECT call_id FROM calls WHERE from_number = $1 AND status = 'ended'),
+          erased AS (UPDATE turns SET text = $2 WHERE call_id IN (SELECT call_id FROM ended) AND text <> $2 RETURNING call_id)
+     SELECT e.call_id, (SELECT count(*) FROM erased x WHERE x.call_id = e.call_id)::int AS erased FROM ended e`,
+    [number, ERASED],
+  );
+  if (rows.length) await redis.del(...rows.flatMap((r) => [keys.call(r.call_id), keys.turns(r.call_id)]));
+  return { calls: rows.length, turns: rows.reduce((n, r) => n + r.erased, 0) };
+}

@@ -1,0 +1,64 @@
+// Caller profiles: operators manage any; a chat client's token reaches its own number only.
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { deleteCaller, eraseTranscripts, patchCaller, putCaller, selectCaller } from '../../activities/store/callers.js';
+import { assertOwner, type AuthEnv } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { bearer, body, errors, json, router } from '../openapi.js';
+import { CallerBody, CallerPatch, CallerSchema, Erased, EraseQuery, ErrorSchema, NumberParam } from '../schemas.js';
+
+const route = <R extends Parameters<typeof createRoute>[0]>(r: R) => createRoute({ tags: ['callers'], security: bearer, ...r });
+const notFound = { 404: json(ErrorSchema, 'no such caller') };
+
+const putRoute = route({
+  method: 'put', path: '/{number}', summary: "Create or replace a caller's profile",
+  request: { params: NumberParam, body: body(CallerBody) },
+  responses: { 201: json(CallerSchema, 'created'), 200: json(CallerSchema, 'replaced'), ...errors },
+});
+const patchRoute = route({
+  method: 'patch', path: '/{number}', summary: 'Change the given fields of a profile',
+  request: { params: NumberParam, body: body(CallerPatch) },
+  responses: { 200: json(CallerSchema), ...notFound, ...errors },
+});
+const getRoute = route({
+  method: 'get', path: '/{number}', summary: "A caller's profile",
+  request: { params: NumberParam }, responses: { 200: json(CallerSchema), ...notFound, ...errors },
+});
+const deleteRoute = route({
+  method: 'delete', path: '/{number}', summary: 'Delete a profile; with erase=transcripts also erase the text of its ended calls',
+  request: { params: NumberParam, query: EraseQuery },
+  responses: { 204: { description: 'deleted' }, 200: json(Erased, 'deleted, and transcripts erased'), ...notFound, ...errors },
+});
+
+export function callerRoutes({ stores }: ApiDeps): OpenAPIHono<AuthEnv> {
+  return router<AuthEnv>()
+    .openapi(putRoute, async (c) => {
+      const { number } = c.req.valid('param');
+      assertOwner(c.get('principal'), number);
+      const { caller, created } = await putCaller(stores.pool, number, c.req.valid('json'));
+      return c.json(caller, created ? 201 : 200);
+    })
+    .openapi(patchRoute, async (c) => {
+      const { number } = c.req.valid('param');
+      assertOwner(c.get('principal'), number);
+      const caller = await patchCaller(stores.pool, number, c.req.valid('json'));
+      if (!caller) throw new ApiError('not_found', `no caller ${number}`);
+      return c.json(caller, 200);
+    })
+    .openapi(getRoute, async (c) => {
+      const { number } = c.req.valid('param');
+      assertOwner(c.get('principal'), number);
+      const caller = await selectCaller(stores.pool, number);
+      if (!caller) throw new ApiError('not_found', `no caller ${number}`);
+      return c.json(caller, 200);
+    })
+    .openapi(deleteRoute, async (c) => {
+      const { number } = c.req.valid('param');
+      assertOwner(c.get('principal'), number);
+      const existed = await deleteCaller(stores.pool, number);
+      // Erasure is about the caller's conversations: it runs whether or not a profile was kept.
+      if (c.req.valid('query').erase === 'transcripts') return c.json({ erased: await eraseTranscripts(stores.pool, stores.redis, number) }, 200);
+      if (!existed) throw new ApiError('not_found', `no caller ${number}`);
+      return c.body(null, 204);
+    });
+}
