@@ -6,7 +6,11 @@ import { ErrorSchema } from './schemas.js';
 
 export function router<E extends Env>() {
   return new OpenAPIHono<E>({
-    defaultHook: (result) => {
+    defaultHook: (result, c) => {
+      // A required JSON body that is absent validates as {} (hono's validator), which an all-optional schema accepts.
+      if (result.target === 'json' && !/^application\/([\w.+-]+\+)?json\b/i.test(c.req.header('content-type') ?? '')) {
+        throw new ApiError('invalid_request', 'invalid json', [{ path: '', message: 'a JSON request body is required' }]);
+      }
       if (!result.success) {
         const details = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
         throw new ApiError('invalid_request', `invalid ${result.target}`, details);
