@@ -17,7 +17,7 @@ describe('replay', () => {
   it('every committed history replays without nondeterminism', async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
     expect(files.filter((f) => f.startsWith('v1-')).length).toBeGreaterThanOrEqual(3);
-    expect(files.filter((f) => f.startsWith(`${SHAPE}-`)).length).toBeGreaterThanOrEqual(6);
+    expect(files.filter((f) => f.startsWith(`${SHAPE}-`)).length).toBeGreaterThanOrEqual(7);
     for (const file of files) {
       // Saved with the History message's own toJSON; fromObject reads that shape back.
       const history = temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(new URL(file, dir), 'utf8')));
@@ -97,6 +97,21 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     await h.request('POST', `/calls/${id}/end`, {});
     await h.handle(id).result();
     await save('chat-opened-by-update', id);
+  });
+
+  it('chat with an agent: opening line, resume while active answered, drop, end', async () => {
+    const id = newCallId();
+    const start: StartCall = {
+      callId: id, channel: 'chat', direction: 'inbound', from: '+15550000007', to: null, provider: null, answered: true, metadata: {}, key: `start:${id}`,
+      context: { name: 'Ada' }, agent: { agentId: 'desk', version: 3, name: 'Desk', firstMessage: 'Hello, Ada!' },
+    };
+    await h.gateway.start(start, { resumeWindowMs: 60_000 });
+    await h.request('POST', `/calls/${id}/resume`, { eventId: 'r1' });
+    await h.request('POST', `/calls/${id}/messages`, { text: 'what is my name?', messageId: 'm1' });
+    await h.request('POST', `/calls/${id}/drop`, {});
+    await h.request('POST', `/calls/${id}/end`, {});
+    await h.handle(id).result();
+    await save('chat-agent-resume-active', id);
   });
 
   it('a burst of signals queued before a worker polls: one batch', async () => {

@@ -1,12 +1,12 @@
 // The state of one call and the only code that changes it: apply an event, then record it. Records
 // gather in a batch that one local activity writes in one transaction (`flush`).
-import { ApplicationFailure, log } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched } from '@temporalio/workflow';
 import { recorder, responder, store } from './activities.js';
 import { Dedup, type DedupSnapshot } from './dedup.js';
 import { ended, initialView, transition } from './lifecycle.js';
 import { CallErrorType, type ChatMessage } from './messages.js';
 import { scriptedReply, type Answer } from './scripted-responder.js';
-import type { CallConfig, CallEvent, CallView, Disposition, MessageReply, RecordBatch, RecordedEventType, Role, StartCall, Turn } from './types.js';
+import type { AgentSnapshot, CallConfig, CallEvent, CallView, Disposition, MessageReply, RecordBatch, RecordedEventType, Role, StartCall, Turn } from './types.js';
 
 export interface SessionSnapshot {
   call: CallView;
@@ -17,6 +17,9 @@ export interface SessionSnapshot {
 }
 
 export type Mode = 'signal' | 'update';
+
+/** Patch: a resume update on an active call answers the call instead of failing with invalid_state. */
+export const RESUME_ACTIVE_ANSWERS = 'resume-active-answers';
 
 /** Bounds one transaction however many events are queued. */
 const MAX_BATCH = 100;
@@ -30,6 +33,8 @@ export class CallSession {
   private readonly dedup: Dedup;
   private readonly order: Record<string, number>;
   private pending: RecordBatch | undefined;
+  /** The call's agent as it was when the call started (absent: the default assistant). */
+  private readonly agent: AgentSnapshot | undefined;
 
   /** `batched` is false only when replaying calls recorded before batching: one regular activity per record. */
   constructor(
@@ -44,6 +49,7 @@ export class CallSession {
     this.lastActivityMs = snapshot?.lastActivityMs ?? Date.now();
     this.dedup = new Dedup(snapshot?.dedup);
     this.order = { ...snapshot?.order };
+    this.agent = start.agent;
   }
 
   get ended(): boolean {
@@ -59,6 +65,12 @@ export class CallSession {
     const call = this.call;
     const payload = { channel: call.channel, direction: call.direction, from: call.from, to: call.to, answered: start.answered };
     await this.record({ key: start.key, type: 'started', applied: true, at: start.at, payload }, call);
+    // An agent's opening line is a chat's first turn, written together with the start.
+    const opening = start.channel === 'chat' ? start.agent?.firstMessage : undefined;
+    if (opening) {
+      const next = { ...this.call, turnCount: this.call.turnCount + 1 };
+      await this.record({ key: `${start.key}:first-message`, type: 'reply', applied: true, payload: {} }, next, { role: 'assistant', text: opening });
+    }
   }
 
   /**
@@ -78,6 +90,9 @@ export class CallSession {
       if (this.call.status !== 'ended') {
         await this.record({ key, type, applied: false, at, payload: { ...payload, ignored: result.reason } }, this.call);
       }
+      // Resuming a call that is already active is answered with the call as it is, so a client's retry
+      // gets the same answer (Temporal keeps an update's first outcome). Calls from before reject it.
+      if (mode === 'update' && type === 'resume' && this.call.status === 'active' && patched(RESUME_ACTIVE_ANSWERS)) return this.call;
       if (mode === 'update') throw ApplicationFailure.create({ type: result.code, message: result.reason, nonRetryable: true });
       log.info('event ignored', { callId: this.call.callId, type, reason: result.reason });
       return this.call;
@@ -131,8 +146,9 @@ export class CallSession {
     if (this.batched && this.config.responder === 'scripted') return scriptedReply({ text, context: this.call.context });
     // A model reads the transcript from the store, so the user's turn must be there first.
     if (this.unrecorded) await this.flush();
+    const agent = this.agent && { prompt: this.agent.prompt, ...(this.agent.responder?.kind === 'openai' ? this.agent.responder : {}) };
     return responder.respond.executeWithOptions({ summary: `responder: reply to turn ${this.call.turnCount}` }, [
-      { callId: this.call.callId, text, context: this.call.context },
+      { callId: this.call.callId, text, context: this.call.context, ...(agent ? { agent } : {}) },
     ]);
   }
 

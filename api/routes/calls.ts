@@ -2,9 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { readCall, readTurns } from '../../activities/store/call-reader.js';
+import { agentForCall, snapshotOf, type AgentView } from '../../activities/store/agents.js';
 import { selectCaller, type CallerView } from '../../activities/store/callers.js';
+import { parseDuration } from '../../config/duration.js';
 import { selectEvents } from '../../activities/store/calls-table.js';
-import type { CallEvent, CallView } from '../../workflows/types.js';
+import type { CallConfig, CallEvent, CallView } from '../../workflows/types.js';
 import { assertOwner, type AuthEnv, type Principal } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -47,6 +49,17 @@ const resumeRoute = route({
 });
 const endRoute = route({ method: 'post', path: '/{callId}/end', summary: 'End the call with a disposition', request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(EndBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
 
+/** What an agent changes of a call's settings: its windows, and who answers chat turns. */
+function agentSettings(agent: AgentView): Partial<CallConfig> {
+  const resumeWindowMs = agent.resumeWindow ? parseDuration(agent.resumeWindow) : null;
+  const idleTimeoutMs = agent.idleTimeout ? parseDuration(agent.idleTimeout) : null;
+  return {
+    ...(resumeWindowMs ? { resumeWindowMs } : {}),
+    ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
+    ...(agent.responder ? { responder: agent.responder.kind === 'openai' ? 'model' : 'scripted' } : {}),
+  };
+}
+
 /** A call starts knowing what the caller's profile says: the assistant can greet Ada by name on turn one. */
 function profileContext(profile: CallerView | null): Record<string, unknown> {
   return Object.fromEntries(Object.entries({ name: profile?.name, language: profile?.language }).filter(([, v]) => v));
@@ -84,11 +97,17 @@ export function callRoutes({ gateway, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
       const callId = input.callId ?? randomUUID();
       const existing = input.callId ? await readCall(stores, callId) : null;
       if (existing) assertOwner(principal, existing.from);
-      const { created, call } = await gateway.start({
-        callId, channel: input.channel, direction: input.direction, from, to: input.to ?? null, provider: null,
-        answered: input.answered ?? input.channel === 'chat', metadata: input.metadata ?? {}, key: `start:${callId}`,
-        context: profileContext(await selectCaller(stores.pool, from)),
-      });
+      const agent = await agentForCall(stores.pool, { agentId: input.agentId, direction: input.direction, from, to: input.to ?? null });
+      if (input.agentId && !agent) throw new ApiError('invalid_request', `no agent ${input.agentId}`, [{ path: 'agentId', message: 'no such agent' }]);
+      const { created, call } = await gateway.start(
+        {
+          callId, channel: input.channel, direction: input.direction, from, to: input.to ?? null, provider: null,
+          answered: input.answered ?? input.channel === 'chat', metadata: input.metadata ?? {}, key: `start:${callId}`,
+          context: profileContext(await selectCaller(stores.pool, from)),
+          ...(agent ? { agent: snapshotOf(agent) } : {}),
+        },
+        agent ? agentSettings(agent) : undefined,
+      );
       assertOwner(principal, call.from);
       return c.json(call, created ? 201 : 200);
     })
@@ -132,10 +151,18 @@ export function callRoutes({ gateway, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
       const { callId } = c.req.valid('param');
       const principal = c.get('principal');
       const call = await owned(principal, callId);
-      if (call.status === 'active') return c.json(call, 200); // already active: nothing to do
       if (call.disposition === 'abandoned') throw new ApiError('resume_window_expired', 'the resume window has passed');
       const key = eventKey(c.req.valid('json').eventId, c.req.header('idempotency-key'), 'resume');
-      return c.json(await gateway.update(callId, { type: 'resume', key }), 200);
+      // Always through the workflow, which orders it after events not yet applied (a drop just signalled)
+      // and remembers its key, so a repeat after a later drop cannot resume the call again.
+      try {
+        return c.json(await gateway.update(callId, { type: 'resume', key }), 200);
+      } catch (err) {
+        // Resuming an active call changes nothing: it is answered as it is.
+        const now = err instanceof ApiError && err.code === 'invalid_state' ? await readCall(stores, callId) : null;
+        if (now?.status === 'active') return c.json(now, 200);
+        throw err;
+      }
     })
     .openapi(endRoute, async (c) => {
       const { callId } = c.req.valid('param');
