@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { RecordBatch } from '../workflows/types.js';
-import type { Responder } from './responder/types.js';
+import type { Responder, ResponderInput } from './responder/types.js';
 import { cacheEvent, RECENT_TURNS, refill } from './store/call-cache.js';
 import { readCall, readRecentTurns } from './store/call-reader.js';
 import { selectRecentTurns, type RecordInput } from './store/calls-table.js';
@@ -50,7 +50,7 @@ export function createActivities({ pool, redis, responder }: ActivityDeps) {
     },
 
     /** Asks the configured responder for the reply to the user's latest turn. */
-    async respond(input: { callId: string; text: string; context: Record<string, unknown> }) {
+    async respond(input: Omit<ResponderInput, 'history'>) {
       const call = await readCall({ pool, redis }, input.callId);
       const history = call ? await readRecentTurns({ pool, redis }, call, HISTORY_TURNS) : [];
       return responder({ ...input, history });

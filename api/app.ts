@@ -8,6 +8,7 @@ import { docsPage, OPENAPI_CONFIG } from './docs.js';
 import { ApiError, describeCause, errorJson, toApiError } from './errors.js';
 import { createApiMetrics, observe } from './metrics.js';
 import { rateLimit } from './rate-limit.js';
+import { agentRoutes } from './routes/agents.js';
 import { callerRoutes } from './routes/callers.js';
 import { callRoutes } from './routes/calls.js';
 import { healthRoutes } from './routes/health.js';
@@ -69,9 +70,10 @@ export function createApp(deps: ApiDeps) {
   // Webhooks authenticate by their provider's signature, not a bearer token.
   v1.route('/webhooks', webhookRoutes(deps));
   // '/calls/*' also matches '/calls'. Limits count after authenticate, so the caller is known.
-  for (const path of ['/calls/*', '/callers/*', '/stats', '/auth/*']) v1.use(path, authenticate(deps.auth), rateLimit(deps.rateLimit, deps.stores.redis));
+  for (const path of ['/calls/*', '/callers/*', '/agents/*', '/numbers/*', '/stats', '/auth/*']) v1.use(path, authenticate(deps.auth), rateLimit(deps.rateLimit, deps.stores.redis));
   v1.route('/calls', callRoutes(deps));
   v1.route('/callers', callerRoutes(deps));
+  v1.route('/', agentRoutes(deps));
   v1.route('/auth', tokenRoutes(deps));
   v1.route('/', operatorRoutes(deps));
   app.route('/v1', v1);

@@ -26,11 +26,11 @@ export class CallGateway {
     private readonly exists: (callId: string) => Promise<boolean>,
   ) {}
 
-  private startOptions(start: StartCall, openedBy?: string) {
+  private startOptions(start: StartCall, openedBy?: string, config: Partial<CallConfig> = {}) {
     return {
       taskQueue: this.settings.taskQueue,
       workflowId: workflowIdFor(start.callId),
-      args: [{ start, config: this.settings.call, ...(openedBy ? { openedBy } : {}) }] as Parameters<typeof callWorkflow>,
+      args: [{ start, config: { ...this.settings.call, ...config }, ...(openedBy ? { openedBy } : {}) }] as Parameters<typeof callWorkflow>,
       // A callId names one call forever: an ended call is never restarted.
       workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
       staticSummary: summarizeCall(start),
@@ -39,13 +39,13 @@ export class CallGateway {
   }
 
   /**
-   * Starts the call, or finds it: `created` says which. One round trip (update-with-start) that answers
+   * Starts the call (with `config` over the API's settings, e.g. its agent's windows), or finds it: `created` says which. One round trip (update-with-start) that answers
    * once the start is recorded; only a call whose workflow has closed is read with a query.
    */
-  async start(start: StartCall): Promise<{ created: boolean; call: CallView }> {
+  async start(start: StartCall, config?: Partial<CallConfig>): Promise<{ created: boolean; call: CallView }> {
     const requestId = randomUUID();
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof callWorkflow>('callWorkflow', {
-      ...this.startOptions(start, requestId),
+      ...this.startOptions(start, requestId, config),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
     try {

@@ -1,5 +1,6 @@
 // Request and response schemas: validation and the OpenAPI document come from the same source.
 import { z } from '@hono/zod-openapi';
+import { parseDuration } from '../config/duration.js';
 import { CHANNELS, DIRECTIONS, DISPOSITIONS, RECORDED_EVENT_TYPES, ROLES, STATUSES } from '../workflows/types.js';
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, . _ : - only');
@@ -55,6 +56,7 @@ export const CallViewSchema = z
     resumeCount: z.number().int(),
     context: z.record(z.string(), z.unknown()),
     legs: z.array(z.string()),
+    agent: z.object({ agentId: z.string(), version: z.number().int(), name: z.string() }).nullable().openapi({ description: 'the agent the call was started with' }),
   })
   .passthrough()
   .openapi('Call');
@@ -68,6 +70,7 @@ export const StartCallBody = z
     direction: z.enum(DIRECTIONS).default('inbound'),
     answered: z.boolean().optional(),
     metadata: metadata.optional(),
+    agentId: id.optional().openapi({ description: "the agent to answer the call; default: the agent of the call's own number (to, inbound; from, outbound)" }),
   })
   .strict()
   .openapi('StartCall');
@@ -192,3 +195,50 @@ export const EventSchema = z
   })
   .openapi('CallEvent');
 export const EventsPage = z.object({ events: z.array(EventSchema), nextCursor: z.string().nullable() }).openapi('EventsPage');
+
+const duration = z
+  .string()
+  .max(20)
+  .refine((d) => parseDuration(d) !== null, 'a duration like 90s, 10m or 1h')
+  .openapi({ example: '10m' });
+const responderConfig = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('scripted') }).strict(),
+  z
+    .object({ kind: z.literal('openai'), model: text().min(1).max(100), temperature: z.number().min(0).max(2).optional(), maxTokens: z.number().int().min(1).max(32_000).optional() })
+    .strict(),
+]);
+const agentFields = {
+  prompt: text().max(8000),
+  firstMessage: text().min(1).max(2000),
+  language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag like en or pt-BR'),
+  responder: responderConfig,
+  script: z.object({ slots: z.array(z.object({ name: z.string().regex(/^\w{1,40}$/, 'letters, digits, _'), ask: text().min(1).max(500) }).strict()).min(1).max(20), done: text().max(2000).optional() }).strict(),
+  topics: z.array(text().min(1).max(60)).max(100),
+  resumeWindow: duration,
+  idleTimeout: duration,
+  reportUrl: z.string().url().max(2000),
+};
+type AgentFields = typeof agentFields;
+const optional = <T extends Record<string, z.ZodType>>(fields: T) =>
+  Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()])) as { [K in keyof T]: z.ZodOptional<T[K]> };
+const removable = <T extends Record<string, z.ZodType>>(fields: T) =>
+  Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.nullable().optional()])) as { [K in keyof T]: z.ZodOptional<z.ZodNullable<T[K]>> };
+export const AgentIdParam = z.object({ agentId: id.openapi({ param: { name: 'agentId', in: 'path' } }) });
+export const AgentBody = z
+  .object({ agentId: id.optional(), name: text().trim().min(1).max(200), ...optional<AgentFields>(agentFields) })
+  .strict()
+  .openapi('NewAgent');
+export const AgentPatch = z
+  .object({ name: text().trim().min(1).max(200).optional(), ...removable<AgentFields>(agentFields) })
+  .strict()
+  .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'give at least one field to change (null removes one)' })
+  .openapi('AgentPatch');
+export const AgentSchema = z
+  .object({ agentId: z.string(), version: z.number().int(), name: z.string(), ...optional<AgentFields>(agentFields), createdAt: z.string(), updatedAt: z.string() })
+  .openapi('Agent');
+export const AgentList = z.object({ agents: z.array(AgentSchema) }).openapi('AgentList');
+export const NumberBody = z.object({ agentId: id, tags: z.array(text().min(1).max(64)).max(50).optional() }).strict().openapi('NumberAssignment');
+export const NumberSchema = z
+  .object({ number: z.string(), agentId: z.string(), tags: z.array(z.string()), createdAt: z.string(), updatedAt: z.string() })
+  .openapi('Number');
+export const NumberList = z.object({ numbers: z.array(NumberSchema) }).openapi('NumberList');

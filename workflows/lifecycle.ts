@@ -31,6 +31,7 @@ export function initialView(start: StartCall, workflowId: string, now: number): 
     context: { ...start.context },
     metadata: start.metadata,
     legs: start.provider ? [start.callId] : [],
+    agent: start.agent ? { agentId: start.agent.agentId, version: start.agent.version, name: start.agent.name } : null,
     version: 1,
   };
 }

@@ -40,6 +40,8 @@ export interface CallView {
   context: Record<string, unknown>;
   metadata: Record<string, unknown>;
   legs: string[];
+  /** The agent the call was started with (its configuration is snapshotted then), or null. */
+  agent: AgentRef | null;
   /** Sequence of the last recorded event: orders writes to PostgreSQL and Redis. */
   version: number;
 }
@@ -60,6 +62,20 @@ export interface CallConfig {
 export const RESPONDER_KINDS = ['scripted', 'model'] as const;
 export type ResponderKind = (typeof RESPONDER_KINDS)[number];
 
+export interface AgentRef {
+  agentId: string;
+  version: number;
+  name: string;
+}
+
+/** An agent's configuration as a call took it at its start: later edits reach only new calls. */
+export interface AgentSnapshot extends AgentRef {
+  prompt?: string;
+  firstMessage?: string;
+  language?: string;
+  responder?: { kind: 'scripted' } | { kind: 'openai'; model: string; temperature?: number; maxTokens?: number };
+}
+
 export interface StartCall {
   callId: string;
   channel: Channel;
@@ -70,6 +86,8 @@ export interface StartCall {
   /** Voice calls ring first; chat calls start active. */
   answered: boolean;
   metadata: Record<string, unknown>;
+  /** The agent answering the call, as it was configured when the call started (absent: none). */
+  agent?: AgentSnapshot;
   /** What the call knows of its caller from the start: the profile's name and language (absent in older calls). */
   context?: Record<string, unknown>;
   /** Idempotency key of the start event (provider event id or derived). */

@@ -10,22 +10,29 @@ export interface OpenAiSettings {
   timeoutMs: number;
 }
 
-const SYSTEM = 'You are a helpful phone and chat assistant. Answer briefly. Facts known about the caller: ';
+const SYSTEM_DEFAULT = 'You are a helpful phone and chat assistant. Answer briefly.';
+const FACTS = 'Facts known about the caller: ';
 
 export function openAiResponder({ url, apiKey, model, timeoutMs }: OpenAiSettings): Responder {
   const endpoint = `${url.replace(/\/+$/, '')}/chat/completions`;
   return async (input) => {
     // The scripted assistant still extracts facts (the caller's name) into the call's context.
     const { context } = await scriptedResponder(input);
+    const { agent } = input;
     const messages = [
-      { role: 'system', content: SYSTEM + JSON.stringify(context) },
+      { role: 'system', content: `${agent?.prompt ?? SYSTEM_DEFAULT}\n${FACTS}${JSON.stringify(context)}` },
       ...input.history.map((t) => ({ role: t.role, content: t.text })),
     ];
     if (input.history.at(-1)?.text !== input.text) messages.push({ role: 'user', content: input.text });
     const res = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
-      body: JSON.stringify({ model, messages }),
+      body: JSON.stringify({
+        model: agent?.model ?? model,
+        messages,
+        ...(agent?.temperature !== undefined ? { temperature: agent.temperature } : {}),
+        ...(agent?.maxTokens !== undefined ? { max_tokens: agent.maxTokens } : {}),
+      }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!res.ok) {

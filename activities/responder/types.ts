@@ -7,6 +7,8 @@ export interface ResponderInput {
   context: Record<string, unknown>;
   /** The recent transcript, oldest first, ending with the user's turn. */
   history: Turn[];
+  /** The call's agent: its prompt is the system message; model settings replace the configured ones. */
+  agent?: { prompt?: string; model?: string; temperature?: number; maxTokens?: number };
 }
 
 export interface ResponderOutput {

@@ -61,7 +61,10 @@ export async function refill(redis: Redis, call: CallView, recent: Turn[]): Prom
 
 export async function cachedCall(redis: Redis, callId: string): Promise<CallView | null> {
   const view = await redis.hget(keys.call(callId), 'view');
-  return view ? (JSON.parse(view) as CallView) : null;
+  // Views cached before calls had agents lack the field.
+  if (!view) return null;
+  const call = JSON.parse(view) as CallView;
+  return { ...call, agent: call.agent ?? null };
 }
 
 /** The cached recent turns, oldest first; null when the cache does not hold them. */

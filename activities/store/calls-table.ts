@@ -34,6 +34,7 @@ export function rowToView(r: Record<string, any>): CallView {
     context: r.context,
     metadata: r.metadata,
     legs: r.legs,
+    agent: r.agent ?? null,
     version: r.version,
   };
 }
@@ -41,7 +42,7 @@ export function rowToView(r: Record<string, any>): CallView {
 const CALL_COLUMNS = [
   'call_id', 'workflow_id', 'channel', 'direction', 'from_number', 'to_number', 'status', 'disposition',
   'started_at', 'answered_at', 'dropped_at', 'resume_deadline', 'ended_at', 'turn_count', 'drop_count',
-  'resume_count', 'context', 'metadata', 'provider', 'legs', 'version',
+  'resume_count', 'context', 'metadata', 'provider', 'legs', 'version', 'agent',
 ];
 // One statement, so one round trip and one implicit transaction: the caller profile, the call row (never
 // rolled back by a stale retry), then every event and turn of the batch as multi-row inserts from arrays.
@@ -73,7 +74,7 @@ export async function writeBatch(pool: pg.Pool, { call, events, turns, caller }:
   await pool.query(WRITE_BATCH, [
     call.callId, call.workflowId, call.channel, call.direction, call.from, call.to, call.status, call.disposition,
     call.startedAt, call.answeredAt, call.droppedAt, call.resumeDeadline, call.endedAt, call.turnCount, call.dropCount,
-    call.resumeCount, call.context, call.metadata, call.provider, call.legs, call.version,
+    call.resumeCount, call.context, call.metadata, call.provider, call.legs, call.version, call.agent ?? null,
     caller?.number ?? null, caller?.name ?? null,
     events.map((e) => e.seq), events.map((e) => e.key), events.map((e) => e.type), events.map((e) => e.applied),
     events.map((e) => e.occurredAt), events.map((e) => JSON.stringify(e.payload)),

@@ -1,0 +1,94 @@
+// Agents and the numbers they answer (operators only). A call snapshots its agent at start, so an
+// edit here (a new version) reaches new calls only.
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import {
+  deleteAgent, deleteNumber, insertAgent, listAgents, listNumbers, patchAgent, putNumber, selectAgent, selectNumber,
+} from '../../activities/store/agents.js';
+import { requireAdmin, type AuthEnv } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { bearer, body, errors, json, router } from '../openapi.js';
+import { AgentBody, AgentIdParam, AgentList, AgentPatch, AgentSchema, ErrorSchema, NumberBody, NumberList, NumberParam, NumberSchema } from '../schemas.js';
+
+const route = <R extends Parameters<typeof createRoute>[0]>(tag: string, r: R) =>
+  createRoute({ tags: [tag], security: bearer, middleware: [requireAdmin] as const, ...r });
+const err = (description: string) => json(ErrorSchema, description);
+const noAgent = { 404: err('no such agent') };
+
+const createAgent = route('agents', {
+  method: 'post', path: '/agents', summary: 'Create an agent (version 1)', request: { body: body(AgentBody) },
+  responses: { 201: json(AgentSchema, 'created'), 409: err('an agent with this agentId exists'), ...errors },
+});
+const listAgentsRoute = route('agents', { method: 'get', path: '/agents', summary: 'Every agent', responses: { 200: json(AgentList), ...errors } });
+const getAgent = route('agents', {
+  method: 'get', path: '/agents/{agentId}', summary: 'One agent', request: { params: AgentIdParam }, responses: { 200: json(AgentSchema), ...noAgent, ...errors },
+});
+const patchAgentRoute = route('agents', {
+  method: 'patch', path: '/agents/{agentId}', summary: 'Change the given fields (null removes one); the version increments',
+  request: { params: AgentIdParam, body: body(AgentPatch) }, responses: { 200: json(AgentSchema), ...noAgent, ...errors },
+});
+const deleteAgentRoute = route('agents', {
+  method: 'delete', path: '/agents/{agentId}', summary: 'Delete an agent that answers no number', request: { params: AgentIdParam },
+  responses: { 204: { description: 'deleted' }, ...noAgent, 409: err('numbers still route to it (details.numbers)'), ...errors },
+});
+const putNumberRoute = route('numbers', {
+  method: 'put', path: '/numbers/{number}', summary: 'Assign an agent to a phone number', request: { params: NumberParam, body: body(NumberBody) },
+  responses: { 201: json(NumberSchema, 'assigned'), 200: json(NumberSchema, 'reassigned'), ...noAgent, ...errors },
+});
+const listNumbersRoute = route('numbers', { method: 'get', path: '/numbers', summary: 'Every assigned number', responses: { 200: json(NumberList), ...errors } });
+const getNumber = route('numbers', {
+  method: 'get', path: '/numbers/{number}', summary: "A number's assignment", request: { params: NumberParam },
+  responses: { 200: json(NumberSchema), 404: err('the number is not assigned'), ...errors },
+});
+const deleteNumberRoute = route('numbers', {
+  method: 'delete', path: '/numbers/{number}', summary: "Remove a number's assignment", request: { params: NumberParam },
+  responses: { 204: { description: 'removed' }, 404: err('the number is not assigned'), ...errors },
+});
+
+export function agentRoutes({ stores: { pool } }: ApiDeps): OpenAPIHono<AuthEnv> {
+  const agentOr404 = <T>(agentId: string, value: T | null): T => {
+    if (value === null) throw new ApiError('not_found', `no agent ${agentId}`);
+    return value;
+  };
+  return router<AuthEnv>()
+    .openapi(createAgent, async (c) => {
+      const input = c.req.valid('json');
+      const agent = await insertAgent(pool, input);
+      if (!agent) throw new ApiError('invalid_state', `agent ${input.agentId} exists; PATCH it instead`);
+      return c.json(agent, 201);
+    })
+    .openapi(listAgentsRoute, async (c) => c.json({ agents: await listAgents(pool) }, 200))
+    .openapi(getAgent, async (c) => {
+      const { agentId } = c.req.valid('param');
+      return c.json(agentOr404(agentId, await selectAgent(pool, agentId)), 200);
+    })
+    .openapi(patchAgentRoute, async (c) => {
+      const { agentId } = c.req.valid('param');
+      return c.json(agentOr404(agentId, await patchAgent(pool, agentId, c.req.valid('json'))), 200);
+    })
+    .openapi(deleteAgentRoute, async (c) => {
+      const { agentId } = c.req.valid('param');
+      const outcome = await deleteAgent(pool, agentId);
+      if (outcome === 'absent') throw new ApiError('not_found', `no agent ${agentId}`);
+      if (outcome !== 'deleted') throw new ApiError('invalid_state', `agent ${agentId} still answers numbers; reassign them first`, outcome);
+      return c.body(null, 204);
+    })
+    .openapi(putNumberRoute, async (c) => {
+      const { number } = c.req.valid('param');
+      const { agentId, tags } = c.req.valid('json');
+      const { number: view, created } = agentOr404(agentId, await putNumber(pool, number, agentId, tags));
+      return c.json(view, created ? 201 : 200);
+    })
+    .openapi(listNumbersRoute, async (c) => c.json({ numbers: await listNumbers(pool) }, 200))
+    .openapi(getNumber, async (c) => {
+      const { number } = c.req.valid('param');
+      const view = await selectNumber(pool, number);
+      if (!view) throw new ApiError('not_found', `number ${number} is not assigned`);
+      return c.json(view, 200);
+    })
+    .openapi(deleteNumberRoute, async (c) => {
+      const { number } = c.req.valid('param');
+      if (!(await deleteNumber(pool, number))) throw new ApiError('not_found', `number ${number} is not assigned`);
+      return c.body(null, 204);
+    });
+}
