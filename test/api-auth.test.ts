@@ -238,41 +238,37 @@ describe('rate limits', () => {
     });
   });
 
-  it('without X-Forwarded-For, the socket address is the client (over a real HTTP server)', async () => {
-    const server = serve({ fetch: limited.app.fetch, port: 0, hostname: '127.0.0.1' });
+  /** Over a real HTTP server (so there is a socket): one request more than the per-IP limit, each from a new caller. */
+  async function burstFromOneSocket(app: Harness['app'], extra: () => Record<string, string> = () => ({})): Promise<number[]> {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await once(server, 'listening');
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/calls`;
     try {
-      await burst(async () => {
-        const statuses: number[] = [];
-        for (let i = 0; i <= settings.perIp; i++) {
-          const authorization = `Bearer ${(await mintToken(auth, newNumber())).token}`;
-          statuses.push((await fetch(`${url}/${newCallId()}`, { headers: { authorization } })).status);
-        }
-        expect(statuses).toEqual([...Array(settings.perIp).fill(404), 429]);
-        expect(await limited.redis.keys('ratelimit:ip:127.0.0.1:*')).not.toEqual([]);
-      });
+      const statuses: number[] = [];
+      for (let i = 0; i <= settings.perIp; i++) {
+        const headers = { authorization: `Bearer ${(await mintToken(auth, newNumber())).token}`, ...extra() };
+        statuses.push((await fetch(`${url}/${newCallId()}`, { headers })).status);
+      }
+      return statuses;
     } finally {
       server.close();
     }
+  }
+
+  it('without X-Forwarded-For, the socket address is the client (over a real HTTP server)', async () => {
+    await burst(async () => {
+      expect(await burstFromOneSocket(limited.app)).toEqual([...Array(settings.perIp).fill(404), 429]);
+      expect(await limited.redis.keys('ratelimit:ip:127.0.0.1:*')).not.toEqual([]);
+    });
   });
 
   it('X-Forwarded-For is not believed without TRUST_PROXY: a client that rotates it is still limited by its socket', async () => {
     const spoofed = await createHarness({ rateLimit: { perCaller: 0, perIp: settings.perIp, windowSeconds: settings.windowSeconds } });
-    const server = serve({ fetch: spoofed.app.fetch, port: 0, hostname: '127.0.0.1' });
-    await once(server, 'listening');
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/calls`;
     try {
       await burst(async () => {
-        const statuses: number[] = [];
-        for (let i = 0; i <= settings.perIp; i++) {
-          const headers = { authorization: `Bearer ${(await mintToken(auth, newNumber())).token}`, 'x-forwarded-for': newIp() };
-          statuses.push((await fetch(`${url}/${newCallId()}`, { headers })).status);
-        }
-        expect(statuses).toEqual([...Array(settings.perIp).fill(404), 429]);
+        expect(await burstFromOneSocket(spoofed.app, () => ({ 'x-forwarded-for': newIp() }))).toEqual([...Array(settings.perIp).fill(404), 429]);
       });
     } finally {
-      server.close();
       await spoofed.close();
     }
   });
