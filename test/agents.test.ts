@@ -100,6 +100,28 @@ describe("a call's agent", () => {
     expect(none.body.agent).toBeNull();
   });
 
+  it("a script's slots are asked in order and filled, across a drop and resume; topics and recent messages are kept", async () => {
+    const agentId = newAgentId();
+    await h.request('POST', '/agents', {
+      agentId, name: 'ChatterKeep', responder: { kind: 'scripted' }, topics: ['maize', 'beans'],
+      script: { slots: [{ name: 'name', ask: 'What is your name?' }, { name: 'song', ask: 'What is your favourite song?' }], done: 'Thanks {name}! {song} it is.' },
+    });
+    const id = newCallId();
+    await h.request('POST', '/calls', { callId: id, channel: 'chat', from: newNumber(), agentId });
+    const say = async (text: string) => (await h.request('POST', `/calls/${id}/messages`, { text })).body.reply.text as string;
+    expect(await say('hi, my beans are fine')).toBe('What is your name?');
+    expect(await say('My name is Ada')).toBe('What is your favourite song?');
+    await h.request('POST', `/calls/${id}/drop`, {});
+    expect(await say('Yellow Submarine')).toBe('Thanks Ada! Yellow Submarine it is.');
+    expect(await say('what is my name? the maize too')).toBe('Your name is Ada.');
+    const [row] = await h.rows('SELECT context, resume_count FROM calls WHERE call_id = $1', [id]);
+    expect(row.resume_count).toBe(1);
+    expect(row.context).toEqual({
+      name: 'Ada', state: 'complete', slots: { name: 'Ada', song: 'Yellow Submarine' }, topics: ['beans', 'maize'],
+      recentQueries: ['hi, my beans are fine', 'My name is Ada', 'Yellow Submarine', 'what is my name? the maize too'],
+    });
+  });
+
   it("a model agent's prompt and settings reach the responder", async () => {
     const agentId = newAgentId();
     await h.request('POST', '/agents', { agentId, name: 'Model', prompt: 'You are Bob.', responder: { kind: 'openai', model: 'small-1', temperature: 0.2, maxTokens: 50 } });

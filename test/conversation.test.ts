@@ -45,7 +45,7 @@ describe('conversation', () => {
     expect((await h.request('POST', `/calls/${id}/resume`, {})).status).toBe(200);
     expect(await say(id, 'What is my name?')).toBe('Your name is Ada.');
     const view = await expectEverywhere(h, id, { status: 'active', resumeCount: 1, dropCount: 1, turnCount: 6 });
-    expect(view.context).toEqual({ name: 'Ada' });
+    expect(view.context).toEqual({ name: 'Ada', recentQueries: ['Hello there', 'My name is Ada', 'What is my name?'] });
     expect((await turnRows(h, id)).map((t) => t.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     const [caller] = await h.rows('SELECT name FROM callers WHERE number = $1', ['+15550004444']);
     expect(caller.name).toBe('Ada');

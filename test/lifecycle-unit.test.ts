@@ -1,6 +1,7 @@
 // The lifecycle table as pure functions: fast checks of the edges the integration tests do not reach.
 import { describe, expect, it } from 'vitest';
 import { scriptedResponder } from '../activities/responder/scripted.js';
+import { scriptedReply } from '../workflows/scripted-responder.js';
 import { dueTimeout, initialView, transition } from '../workflows/lifecycle.js';
 import { needsReindex, TURN_COUNT_STEP } from '../workflows/operator-view.js';
 import type { CallConfig, StartCall } from '../workflows/types.js';
@@ -54,12 +55,33 @@ describe('transition', () => {
 describe('scripted responder', () => {
   it('learns the name and answers from context', async () => {
     const learned = await scriptedResponder({ callId: 'c', text: "Hi, I'm ada", context: {}, history: [] });
-    expect(learned.context).toEqual({ name: 'Ada' });
+    expect(learned.context).toEqual({ name: 'Ada', recentQueries: ["Hi, I'm ada"] });
     const asked = await scriptedResponder({ callId: 'c', text: 'What is my name?', context: learned.context, history: [] });
     expect(asked.text).toBe('Your name is Ada.');
     const unknown = await scriptedResponder({ callId: 'c', text: 'what is my name', context: {}, history: [] });
     expect(unknown.text).toMatch(/don't know your name/);
-    expect((await scriptedResponder({ callId: 'c', text: "I'm calling about my bill", context: {}, history: [] })).context).toEqual({});
+    expect((await scriptedResponder({ callId: 'c', text: "I'm calling about my bill", context: {}, history: [] })).context).toEqual({ recentQueries: ["I'm calling about my bill"] });
+  });
+
+  it('follows a script: asks each slot in order, fills it from the reply, closes with the done line; then answers freely', () => {
+    const script = { slots: [{ name: 'name', ask: 'What is your name?' }, { name: 'song', ask: 'And your favourite song?' }], done: 'Thanks {name}, enjoy {song}!' };
+    const say = (text: string, context: Record<string, unknown>) => scriptedReply({ text, context, script, topics: ['maize', 'dry season'] });
+    const first = say('hello, my maize is wilting', {});
+    expect(first).toEqual({ text: 'What is your name?', context: { state: 'name', slots: {}, recentQueries: ['hello, my maize is wilting'], topics: ['maize'] } });
+    const named = say("I'm ada", first.context);
+    expect(named.text).toBe('And your favourite song?');
+    expect(named.context).toMatchObject({ state: 'song', slots: { name: 'Ada' }, name: 'Ada' });
+    const done = say('Bohemian Rhapsody.', named.context);
+    expect(done.text).toBe('Thanks Ada, enjoy Bohemian Rhapsody!');
+    expect(done.context).toMatchObject({ state: 'complete', slots: { name: 'Ada', song: 'Bohemian Rhapsody' } });
+    const after = say('what is my name? also the dry season came early', done.context);
+    expect(after.text).toBe('Your name is Ada.');
+    expect(after.context.topics).toEqual(['maize', 'dry season']);
+    // "Ada" alone fills a name slot too; the last five messages are kept.
+    expect(scriptedReply({ text: 'Grace', context: { state: 'name', slots: {} }, script }).context).toMatchObject({ name: 'Grace' });
+    let context: Record<string, unknown> = {};
+    for (let i = 1; i <= 7; i++) context = scriptedReply({ text: `message ${i}`, context }).context;
+    expect(context.recentQueries).toEqual(['message 3', 'message 4', 'message 5', 'message 6', 'message 7']);
   });
 });
 

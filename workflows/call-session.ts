@@ -143,7 +143,9 @@ export class CallSession {
   }
 
   private async answer(text: string): Promise<Answer> {
-    if (this.batched && this.config.responder === 'scripted') return scriptedReply({ text, context: this.call.context });
+    if (this.batched && this.config.responder === 'scripted') {
+      return scriptedReply({ text, context: this.call.context, script: this.agent?.script, topics: this.agent?.topics });
+    }
     // A model reads the transcript from the store, so the user's turn must be there first.
     if (this.unrecorded) await this.flush();
     const agent = this.agent && { prompt: this.agent.prompt, ...(this.agent.responder?.kind === 'openai' ? this.agent.responder : {}) };

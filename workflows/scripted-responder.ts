@@ -1,5 +1,6 @@
 // The default responder: deterministic and pure, so the workflow runs it in place (no activity round
 // trip) and tests and demos can rely on every word.
+import { remember, scriptStep, type Script } from './conversation.js';
 
 const NAME = /\b(?:my name is|i am|i'm|call me|this is)\s+([a-z][a-z'-]{0,39})/i;
 const ASKS_NAME = /\bwhat(?:'s| is) my name\b|\bwho am i\b|\bdo you know my name\b/i;
@@ -13,7 +14,20 @@ export interface Answer {
   context: Record<string, unknown>;
 }
 
-export function scriptedReply({ text, context }: Answer): Answer {
+/** What an agent gives the scripted assistant: a script to follow and topics to notice. */
+export interface Guide {
+  script?: Script;
+  topics?: string[];
+}
+
+/** The reply to a caller's message, and what the call remembers of it. */
+export function scriptedReply({ text, context, script, topics }: Answer & Guide): Answer {
+  const remembered = remember(context, text, topics);
+  return (script && scriptStep(remembered, text, script)) || freeReply(text, remembered);
+}
+
+/** The assistant without a script (or after it): learns a name, answers "what is my name?", greets. */
+function freeReply(text: string, context: Record<string, unknown>): Answer {
   const name = typeof context.name === 'string' ? context.name : undefined;
   const said = NAME.exec(text)?.[1];
   if (said && !NOT_NAMES.has(said.toLowerCase())) {

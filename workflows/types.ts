@@ -74,6 +74,8 @@ export interface AgentSnapshot extends AgentRef {
   firstMessage?: string;
   language?: string;
   responder?: { kind: 'scripted' } | { kind: 'openai'; model: string; temperature?: number; maxTokens?: number };
+  script?: { slots: { name: string; ask: string }[]; done?: string };
+  topics?: string[];
 }
 
 export interface StartCall {

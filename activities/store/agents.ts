@@ -126,6 +126,7 @@ export async function agentForCall(pool: pg.Pool, call: { agentId?: string; dire
 
 /** What a call keeps of its agent: identity and what shapes the conversation. */
 export function snapshotOf(a: AgentView): AgentSnapshot {
-  const { agentId, version, name, prompt, firstMessage, language, responder } = a;
-  return { agentId, version, name, ...(prompt ? { prompt } : {}), ...(firstMessage ? { firstMessage } : {}), ...(language ? { language } : {}), ...(responder ? { responder } : {}) };
+  const { agentId, version, name, prompt, firstMessage, language, responder, script, topics } = a;
+  const given = { prompt, firstMessage, language, responder, script, topics };
+  return { agentId, version, name, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
 }
