@@ -56,10 +56,10 @@ export class CallGateway {
     }
   }
 
-  /** Delivers a webhook event, starting the call first when it does not exist yet. */
-  async signalWithStart(start: StartCall, event: CallEvent): Promise<void> {
+  /** Delivers a webhook event, starting the call first (with `config` over the API's settings) when it does not exist yet. */
+  async signalWithStart(start: StartCall, event: CallEvent, config?: Partial<CallConfig>): Promise<void> {
     try {
-      await this.client.workflow.signalWithStart('callWorkflow', { ...this.startOptions(start), signal: callEventSignal, signalArgs: [event] });
+      await this.client.workflow.signalWithStart('callWorkflow', { ...this.startOptions(start, undefined, config), signal: callEventSignal, signalArgs: [event] });
     } catch (err) {
       // The call has ended: providers retry non-2xx, so a late event is accepted and dropped.
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;

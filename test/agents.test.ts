@@ -3,7 +3,8 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResponderInput } from '../activities/responder/types.js';
 import { turnRows } from './support/assertions.js';
-import { createHarness, newCallId, type Harness } from './support/harness.js';
+import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { createHarness, eventually, newCallId, WEBHOOK_SECRET, type Harness } from './support/harness.js';
 
 let h: Harness;
 const asked: ResponderInput[] = [];
@@ -120,6 +121,24 @@ describe("a call's agent", () => {
       name: 'Ada', state: 'complete', slots: { name: 'Ada', song: 'Yellow Submarine' }, topics: ['beans', 'maize'],
       recentQueries: ['hi, my beans are fine', 'My name is Ada', 'Yellow Submarine', 'what is my name? the maize too'],
     });
+  });
+
+  it('a call started by the event feed takes the agent of the number called and its caller\'s profile', async () => {
+    const agentId = newAgentId();
+    await h.request('POST', '/agents', { agentId, name: 'Hotline', idleTimeout: '2m' });
+    const [called, caller] = [newNumber(), newNumber()];
+    await h.request('PUT', `/numbers/${enc(called)}`, { agentId });
+    await h.request('PUT', `/callers/${enc(caller)}`, { name: 'Grace' });
+    const callId = newCallId();
+    const body = JSON.stringify({ eventId: `${callId}-start`, type: 'call.started', callId, data: { channel: 'voice', from: caller, to: called } });
+    const res = await h.app.request('/v1/webhooks/events', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) } });
+    expect(res.status).toBe(202);
+    const view = await eventually(async () => {
+      const [row] = await h.rows('SELECT agent, context FROM calls WHERE call_id = $1', [callId]);
+      expect(row).toBeDefined();
+      return row;
+    });
+    expect(view).toEqual({ agent: { agentId, version: 1, name: 'Hotline' }, context: { name: 'Grace' } });
   });
 
   it("a model agent's prompt and settings reach the responder", async () => {

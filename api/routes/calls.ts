@@ -2,12 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { readCall, readTurns } from '../../activities/store/call-reader.js';
-import { agentForCall, snapshotOf, type AgentView } from '../../activities/store/agents.js';
-import { selectCaller, type CallerView } from '../../activities/store/callers.js';
-import { parseDuration } from '../../config/duration.js';
 import { selectEvents } from '../../activities/store/calls-table.js';
-import type { CallConfig, CallEvent, CallView } from '../../workflows/types.js';
+import type { CallEvent, CallView } from '../../workflows/types.js';
 import { assertOwner, type AuthEnv, type Principal } from '../auth.js';
+import { prepareStart } from '../call-start.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { bearer, body, callErrors, errors, json, router } from '../openapi.js';
@@ -49,22 +47,6 @@ const resumeRoute = route({
 });
 const endRoute = route({ method: 'post', path: '/{callId}/end', summary: 'End the call with a disposition', request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(EndBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
 
-/** What an agent changes of a call's settings: its windows, and who answers chat turns. */
-function agentSettings(agent: AgentView): Partial<CallConfig> {
-  const resumeWindowMs = agent.resumeWindow ? parseDuration(agent.resumeWindow) : null;
-  const idleTimeoutMs = agent.idleTimeout ? parseDuration(agent.idleTimeout) : null;
-  return {
-    ...(resumeWindowMs ? { resumeWindowMs } : {}),
-    ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
-    ...(agent.responder ? { responder: agent.responder.kind === 'openai' ? 'model' : 'scripted' } : {}),
-  };
-}
-
-/** A call starts knowing what the caller's profile says: the assistant can greet Ada by name on turn one. */
-function profileContext(profile: CallerView | null): Record<string, unknown> {
-  return Object.fromEntries(Object.entries({ name: profile?.name, language: profile?.language }).filter(([, v]) => v));
-}
-
 /** A client-supplied key, or the Idempotency-Key header, or a fresh one: every event carries a key. */
 function eventKey(given: string | undefined, header: string | undefined, kind: string): string {
   return given ?? (header ? `${kind}:${header}` : `${kind}:${randomUUID()}`);
@@ -97,17 +79,16 @@ export function callRoutes({ gateway, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
       const callId = input.callId ?? randomUUID();
       const existing = input.callId ? await readCall(stores, callId) : null;
       if (existing) assertOwner(principal, existing.from);
-      const agent = await agentForCall(stores.pool, { agentId: input.agentId, direction: input.direction, from, to: input.to ?? null });
-      if (input.agentId && !agent) throw new ApiError('invalid_request', `no agent ${input.agentId}`, [{ path: 'agentId', message: 'no such agent' }]);
-      const { created, call } = await gateway.start(
+      // The caller's profile and the call's agent come with it; a repeat of an existing call ignores them.
+      const prepared = await prepareStart(
+        stores,
         {
           callId, channel: input.channel, direction: input.direction, from, to: input.to ?? null, provider: null,
           answered: input.answered ?? input.channel === 'chat', metadata: input.metadata ?? {}, key: `start:${callId}`,
-          context: profileContext(await selectCaller(stores.pool, from)),
-          ...(agent ? { agent: snapshotOf(agent) } : {}),
         },
-        agent ? agentSettings(agent) : undefined,
+        input.agentId,
       );
+      const { created, call } = await gateway.start(prepared.start, prepared.config);
       assertOwner(principal, call.from);
       return c.json(call, created ? 201 : 200);
     })

@@ -2,6 +2,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { readCall } from '../../activities/store/call-reader.js';
+import { prepareStart } from '../call-start.js';
 import type { ApiDeps, WebhookSettings } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { json, router } from '../openapi.js';
@@ -67,7 +68,8 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
     .openapi(eventsRoute, async (c) => {
       const e = c.req.valid('json');
       if (e.type === 'call.started') {
-        await gateway.signalWithStart(feedStart(e), startSignal(e));
+        const { start, config } = await prepareStart(stores, feedStart(e));
+        await gateway.signalWithStart(start, startSignal(e), config);
         return c.json({ accepted: true as const }, 202);
       }
       const leg = await resolveLeg(stores, e.callId);

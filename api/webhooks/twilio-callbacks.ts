@@ -1,12 +1,17 @@
 // Delivers a Twilio status callback to its call as a signal: never waits for the workflow to act on it.
 import { readCall, type Stores } from '../../activities/store/call-reader.js';
 import type { CallGateway } from '../call-gateway.js';
+import { prepareStart } from '../call-start.js';
 import { callOfLeg, ownLeg } from './leg-map.js';
 import { firstLegEvent, joinedLegEvent, startOf, type StatusCallback } from './twilio-events.js';
 
 export function twilioCallbacks({ gateway, stores }: { gateway: CallGateway; stores: Stores }) {
-  // signalWithStart for every callback of a first leg: whichever arrives first creates the call.
-  const deliverOwn = (cb: StatusCallback) => gateway.signalWithStart(startOf(cb), firstLegEvent(cb));
+  // signalWithStart for every callback of a first leg: whichever arrives first creates the call, with the
+  // caller's profile and the agent of the number called.
+  const deliverOwn = async (cb: StatusCallback) => {
+    const { start, config } = await prepareStart(stores, startOf(cb));
+    await gateway.signalWithStart(start, firstLegEvent(cb), config);
+  };
 
   return async function deliver(cb: StatusCallback): Promise<void> {
     const callId = await callOfLeg(stores, cb);
