@@ -237,6 +237,10 @@ export const AgentSchema = z
   .object({ agentId: z.string(), version: z.number().int(), name: z.string(), ...optional<AgentFields>(agentFields), createdAt: z.string(), updatedAt: z.string() })
   .openapi('Agent');
 export const AgentList = z.object({ agents: z.array(AgentSchema) }).openapi('AgentList');
+/** A phone number a provider routes to an agent: E.164, a + and up to 15 digits. */
+export const E164Param = z.object({
+  number: z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number like +15551234567').openapi({ param: { name: 'number', in: 'path' }, description: 'URL-encode the leading + as %2B', example: '+15551234567' }),
+});
 export const NumberBody = z.object({ agentId: id, tags: z.array(text().min(1).max(64)).max(50).optional() }).strict().openapi('NumberAssignment');
 export const NumberSchema = z
   .object({ number: z.string(), agentId: z.string(), tags: z.array(z.string()), createdAt: z.string(), updatedAt: z.string() })

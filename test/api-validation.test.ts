@@ -157,6 +157,7 @@ const cases: Case[] = [
   ['agent: bad id', 'GET', '/agents/has%20space', undefined, ...json()],
   ['number: unknown agent', 'PUT', `/numbers/${encodeURIComponent(caller)}`, { agentId: 'nobody-here' }, ...json(404, 'not_found')],
   ['number: not a number', 'PUT', '/numbers/abc%20def', { agentId: 'x' }, ...json()],
+  ['number: not E.164', 'PUT', '/numbers/5551234567', { agentId: 'x' }, ...json()],
   ['number: missing agentId', 'PUT', `/numbers/${encodeURIComponent(caller)}`, {}, ...json()],
   ['start: unknown agent', 'POST', '/calls', { channel: 'chat', from: caller, callId: `val-${run}-agent`, agentId: 'nobody-here' }, ...json()],
   ['events: unknown type', 'GET', call(live, '/events?type=exploded'), undefined, ...json()],

@@ -97,6 +97,24 @@ describe('conversation', () => {
     expect(page3.body.nextCursor).toBeNull();
   });
 
+  it("an agent's snapshot and a script's progress are carried across continue-as-new", async () => {
+    const agentId = `agent-${newCallId()}`;
+    const script = { slots: [{ name: 'name', ask: 'Your name?' }, { name: 'crop', ask: 'Which crop?' }, { name: 'village', ask: 'Which village?' }], done: '{name} grows {crop} in {village}.' };
+    await h.request('POST', '/agents', { agentId, name: 'Extension officer', responder: { kind: 'scripted' }, topics: ['rain'], script });
+    const id = newCallId();
+    await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550007790', agentId });
+    const first = (await h.handle(id).describe()).runId;
+    await h.request('PATCH', `/agents/${agentId}`, { name: 'Renamed' }); // reaches new calls only
+    const replies: string[] = [];
+    for (const text of ['hello', "I'm Wanjiru", 'maize', 'Nyeri', 'the rain is late', 'thanks', 'what is my name?', 'ok', 'bye']) replies.push(await say(id, text));
+    expect(replies.slice(0, 4)).toEqual(['Your name?', 'Which crop?', 'Which village?', 'Wanjiru grows maize in Nyeri.']);
+    expect(replies[6]).toBe('Your name is Wanjiru.');
+    expect((await h.handle(id).describe()).runId).not.toBe(first);
+    const view = await expectEverywhere(h, id, { turnCount: 18, agent: { agentId, version: 1, name: 'Extension officer' } });
+    expect(view.context).toMatchObject({ state: 'complete', slots: { name: 'Wanjiru', crop: 'maize', village: 'Nyeri' }, topics: ['rain'] });
+    expect(view.context.recentQueries).toEqual(['the rain is late', 'thanks', 'what is my name?', 'ok', 'bye']);
+  });
+
   it('signals and updates arriving in a burst across continue-as-new: none lost, none doubled', async () => {
     const id = newCallId();
     await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550007778' });

@@ -8,7 +8,7 @@ import { requireAdmin, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { bearer, body, errors, json, router } from '../openapi.js';
-import { AgentBody, AgentIdParam, AgentList, AgentPatch, AgentSchema, ErrorSchema, NumberBody, NumberList, NumberParam, NumberSchema } from '../schemas.js';
+import { AgentBody, AgentIdParam, AgentList, AgentPatch, AgentSchema, ErrorSchema, E164Param, NumberBody, NumberList, NumberSchema } from '../schemas.js';
 
 const route = <R extends Parameters<typeof createRoute>[0]>(tag: string, r: R) =>
   createRoute({ tags: [tag], security: bearer, middleware: [requireAdmin] as const, ...r });
@@ -32,16 +32,16 @@ const deleteAgentRoute = route('agents', {
   responses: { 204: { description: 'deleted' }, ...noAgent, 409: err('numbers still route to it (details.numbers)'), ...errors },
 });
 const putNumberRoute = route('numbers', {
-  method: 'put', path: '/numbers/{number}', summary: 'Assign an agent to a phone number', request: { params: NumberParam, body: body(NumberBody) },
+  method: 'put', path: '/numbers/{number}', summary: 'Assign an agent to a phone number', request: { params: E164Param, body: body(NumberBody) },
   responses: { 201: json(NumberSchema, 'assigned'), 200: json(NumberSchema, 'reassigned'), ...noAgent, ...errors },
 });
 const listNumbersRoute = route('numbers', { method: 'get', path: '/numbers', summary: 'Every assigned number', responses: { 200: json(NumberList), ...errors } });
 const getNumber = route('numbers', {
-  method: 'get', path: '/numbers/{number}', summary: "A number's assignment", request: { params: NumberParam },
+  method: 'get', path: '/numbers/{number}', summary: "A number's assignment", request: { params: E164Param },
   responses: { 200: json(NumberSchema), 404: err('the number is not assigned'), ...errors },
 });
 const deleteNumberRoute = route('numbers', {
-  method: 'delete', path: '/numbers/{number}', summary: "Remove a number's assignment", request: { params: NumberParam },
+  method: 'delete', path: '/numbers/{number}', summary: "Remove a number's assignment", request: { params: E164Param },
   responses: { 204: { description: 'removed' }, 404: err('the number is not assigned'), ...errors },
 });
 
