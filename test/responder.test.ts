@@ -74,6 +74,17 @@ const startChat = async (from = '+15550008888') => {
 const send = (id: string, text: string) => h.request('POST', `/calls/${id}/messages`, { text });
 
 describe('OpenAI-compatible responder', () => {
+  it("an agent's prompt is the system message and its model settings go with the request", async () => {
+    const agentId = `agent-${newCallId()}`;
+    await h.request('POST', '/agents', { agentId, name: 'Bob', prompt: 'You are Bob, a farming adviser.', responder: { kind: 'openai', model: 'agent-model-2', temperature: 0.3, maxTokens: 64 } });
+    const id = newCallId();
+    await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550008887', agentId });
+    expect((await send(id, 'when do I plant beans?')).body.reply.text).toBe('model reply to: when do I plant beans?');
+    const [request] = model.requestsFor('when do I plant beans?');
+    expect(request!.body).toMatchObject({ model: 'agent-model-2', temperature: 0.3, max_tokens: 64 });
+    expect(request!.body.messages[0]).toMatchObject({ role: 'system', content: expect.stringMatching(/^You are Bob, a farming adviser\./) });
+  });
+
   it("a chat message returns the model's reply; the request carries the model, the key and the recent turns", async () => {
     const id = await startChat();
     const first = await send(id, 'My name is Ada');
