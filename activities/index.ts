@@ -7,6 +7,7 @@ import type { Responder, ResponderInput } from './responder/types.js';
 import { cacheEvent, RECENT_TURNS, refill } from './store/call-cache.js';
 import { readCall, readRecentTurns } from './store/call-reader.js';
 import { selectRecentTurns, type RecordInput } from './store/calls-table.js';
+import { purgeEnded } from './store/retention.js';
 import { writeOrSalvage, type Rejection } from './store/salvage.js';
 
 /** How much of the transcript a model responder sees. */
@@ -47,6 +48,11 @@ export function createActivities({ pool, redis, responder }: ActivityDeps) {
     /** One event, as calls recorded before batching schedule it (a regular activity). */
     async recordEvent({ call, event, turns, caller }: RecordInput): Promise<void> {
       await recordEvents({ call, events: [event], turns, caller });
+    },
+
+    /** Retention: one batch of ended calls past the cut-off, deleted with their rows and cache. */
+    async purgeEndedCalls({ endedBefore, batch }: { endedBefore: string; batch: number }) {
+      return purgeEnded(pool, redis, endedBefore, batch);
     },
 
     /** Asks the configured responder for the reply to the user's latest turn. */

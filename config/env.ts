@@ -32,6 +32,17 @@ const schema = z.object({
   RESUME_WINDOW: duration('10m'),
   IDLE_TIMEOUT: duration('30m'),
   HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
+  // Calls that ended longer ago than RETENTION are deleted by a Schedule running every RETENTION_EVERY.
+  RETENTION: z
+    .string()
+    .default('90d')
+    .transform((text, ctx) => {
+      if (text === 'off') return null; // keep every call; no schedule is created
+      const ms = parseDuration(text);
+      if (ms === null) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 30d, or off` });
+      return ms ?? 0;
+    }),
+  RETENTION_EVERY: duration('1d'),
   ADMIN_API_KEY: secret,
   JWT_SECRET: secret,
   WEBHOOK_SECRET: secret,

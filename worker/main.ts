@@ -1,10 +1,12 @@
 // Worker entry point: configuration, connections, then poll until SIGTERM/SIGINT drains it.
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createResponder } from '../activities/responder/index.js';
 import { loadConfigOrExit } from '../config/env.js';
 import { openStores } from '../config/stores.js';
 import { createLogger } from '../observability/logger.js';
 import { createCallWorker } from './create-worker.js';
+import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from './retention-schedule.js';
 import { installRuntime } from './telemetry.js';
 
 const config = loadConfigOrExit();
@@ -26,7 +28,20 @@ const worker = await createCallWorker({
   maxCachedWorkflows: config.WORKER_CACHE_SIZE,
 });
 logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: `:${config.WORKER_METRICS_PORT}/metrics` }, 'worker polling');
+// Best effort: without the Schedule nothing is lost, calls are only kept longer; the next start tries again.
+if (config.RETENTION !== null) void scheduleRetention(config.RETENTION).catch((err: Error) => logger.warn({ err: err.message }, 'retention schedule not set; retrying at the next start'));
 // Worker.create installs SIGINT/SIGTERM handlers: run() resolves once in-flight tasks have drained.
 await worker.run();
+
+async function scheduleRetention(retentionMs: number): Promise<void> {
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  try {
+    const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+    const outcome = await ensureRetentionSchedule(client, { taskQueue: config.TEMPORAL_TASK_QUEUE, retentionMs, everyMs: config.RETENTION_EVERY });
+    logger.info({ scheduleId: RETENTION_SCHEDULE_ID, retention: config.RETENTION, every: config.RETENTION_EVERY }, `retention schedule ${outcome}`);
+  } finally {
+    await clientConnection.close();
+  }
+}
 await Promise.allSettled([connection.close(), pool.end(), redis.quit()]);
 logger.info('worker stopped');

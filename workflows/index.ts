@@ -1,1 +1,2 @@
 export { callWorkflow } from './call.js';
+export { retentionWorkflow } from './retention.js';

@@ -114,6 +114,8 @@ export function workerEnv(taskQueue: string): NodeJS.ProcessEnv {
     REDIS_URL: inject('redisUrl'),
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: taskQueue,
+    // The retention Schedule is one per namespace: only test/retention.test.ts creates it.
+    RETENTION: 'off',
   };
 }
 
