@@ -92,6 +92,17 @@ export class CallGateway {
     return this.call(callId, (h) => h.query(callViewQuery));
   }
 
+  /**
+   * The view of a call the stores do not hold: one a webhook just started (its workflow runs). A closed
+   * workflow without a row is a call retention deleted, whatever its history still says.
+   */
+  async unrecordedView(callId: string): Promise<CallView> {
+    return this.call(callId, async (h) => {
+      if ((await h.describe()).status.name !== 'RUNNING') throw new ApiError('not_found', `no call ${callId}`);
+      return h.query(callViewQuery);
+    });
+  }
+
   private async call<T>(callId: string, fn: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<T>): Promise<T> {
     try {
       return await fn(this.client.workflow.getHandle(workflowIdFor(callId)));

@@ -50,6 +50,8 @@ describe('retention', () => {
       expect(await h.redis.exists(`call:${id}`, `call:${id}:turns`)).toBe(0);
     }
     for (const id of [recent, open]) expect((await rowsOf(id)).calls).toBe(1);
+    // Gone for the API too, though Temporal still holds the closed workflow's history.
+    expect((await h.request('GET', `/calls/${old1}`)).status).toBe(404);
   });
 
   it('the Schedule is created once; a later start updates its interval and retention; a triggered run deletes', async () => {

@@ -56,7 +56,7 @@ export function callRoutes({ gateway, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
   /** Loads the call and checks the principal may reach it. */
   async function owned(principal: Principal, callId: string): Promise<CallView> {
     // Calls a webhook just started may not be persisted yet: the workflow knows them.
-    const call = (await readCall(stores, callId)) ?? (await gateway.view(callId));
+    const call = (await readCall(stores, callId)) ?? (await gateway.unrecordedView(callId));
     assertOwner(principal, call.from);
     return call;
   }
