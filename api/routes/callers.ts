@@ -30,6 +30,12 @@ const deleteRoute = route({
   responses: { 204: { description: 'deleted' }, 200: json(Erased, 'deleted, and transcripts erased'), ...notFound, ...errors },
 });
 
+/** The caller found, or the 404 every route here answers for an absent profile. */
+function found<T>(number: string, value: T | null): T {
+  if (value === null) throw new ApiError('not_found', `no caller ${number}`);
+  return value;
+}
+
 export function callerRoutes({ stores }: ApiDeps): OpenAPIHono<AuthEnv> {
   return router<AuthEnv>()
     .openapi(putRoute, async (c) => {
@@ -41,16 +47,12 @@ export function callerRoutes({ stores }: ApiDeps): OpenAPIHono<AuthEnv> {
     .openapi(patchRoute, async (c) => {
       const { number } = c.req.valid('param');
       assertOwner(c.get('principal'), number);
-      const caller = await patchCaller(stores.pool, number, c.req.valid('json'));
-      if (!caller) throw new ApiError('not_found', `no caller ${number}`);
-      return c.json(caller, 200);
+      return c.json(found(number, await patchCaller(stores.pool, number, c.req.valid('json'))), 200);
     })
     .openapi(getRoute, async (c) => {
       const { number } = c.req.valid('param');
       assertOwner(c.get('principal'), number);
-      const caller = await selectCaller(stores.pool, number);
-      if (!caller) throw new ApiError('not_found', `no caller ${number}`);
-      return c.json(caller, 200);
+      return c.json(found(number, await selectCaller(stores.pool, number)), 200);
     })
     .openapi(deleteRoute, async (c) => {
       const { number } = c.req.valid('param');
@@ -58,7 +60,7 @@ export function callerRoutes({ stores }: ApiDeps): OpenAPIHono<AuthEnv> {
       const existed = await deleteCaller(stores.pool, number);
       // Erasure is about the caller's conversations: it runs whether or not a profile was kept.
       if (c.req.valid('query').erase === 'transcripts') return c.json({ erased: await eraseTranscripts(stores.pool, stores.redis, number) }, 200);
-      if (!existed) throw new ApiError('not_found', `no caller ${number}`);
+      found(number, existed || null);
       return c.body(null, 204);
     });
 }
