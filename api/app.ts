@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { pino } from 'pino';
 import { authenticate, type AuthEnv } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { docsPage, OPENAPI_CONFIG } from './docs.js';
+import { docsRoutes, OPENAPI_CONFIG } from './docs.js';
 import { ApiError, describeCause, errorJson, toApiError } from './errors.js';
 import { createApiMetrics, observe } from './metrics.js';
 import { rateLimit } from './rate-limit.js';
@@ -80,6 +80,6 @@ export function createApp(deps: ApiDeps) {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY for operators, a JWT from POST /v1/auth/tokens for chat clients' });
   app.doc31('/openapi.json', OPENAPI_CONFIG);
-  app.get('/docs', docsPage(() => app.getOpenAPI31Document(OPENAPI_CONFIG)));
+  app.route('/docs', docsRoutes());
   return app;
 }

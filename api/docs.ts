@@ -1,75 +1,63 @@
-// A human page for the API, rendered on the server from the same OpenAPI document: no scripts, nothing from the internet.
-import type { Handler } from 'hono';
+// /docs: Swagger UI rendered in the browser from /openapi.json, with try-it requests against this API.
+// Its assets come from the swagger-ui-dist package and are served here: nothing loads from the internet.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { ApiError } from './errors.js';
 
 export const OPENAPI_CONFIG = {
   openapi: '3.1.0',
   info: { title: 'Callwright API', version: '1.0.0', description: 'Durable call lifecycles on Temporal' },
 };
 
-interface Operation {
-  summary?: string;
-  tags?: string[];
-  security?: unknown[];
-  parameters?: { name: string; in: string; required?: boolean; description?: string; schema?: Record<string, unknown> }[];
-  requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> };
-  responses?: Record<string, { description?: string }>;
-}
-interface Document {
-  info: { title: string; version: string; description?: string };
-  paths?: Record<string, Record<string, Operation>>;
-}
+const require = createRequire(import.meta.url);
+const DIST: string = require('swagger-ui-dist').getAbsoluteFSPath();
+const ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+};
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
-const refName = (schema?: Record<string, unknown>) => (typeof schema?.$ref === 'string' ? schema.$ref.split('/').pop() : schema?.type ? String(schema.type) : '');
+// Inline scripts stay forbidden: the page's own start-up script is a file like the others.
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
 
-function renderOperation(method: string, path: string, op: Operation): string {
-  const params = (op.parameters ?? [])
-    .map((p) => `<li><code>${esc(p.name)}</code> <small>${esc(p.in)}${p.required ? ', required' : ''}${p.schema?.type ? `, ${esc(p.schema.type)}` : ''}${Array.isArray(p.schema?.enum) ? `: ${esc(p.schema.enum.join(' | '))}` : ''}</small>${p.description ? ` — ${esc(p.description)}` : ''}</li>`)
-    .join('');
-  const body = Object.entries(op.requestBody?.content ?? {}).map(([type, c]) => `<code>${esc(type)}</code> ${esc(refName(c.schema))}`).join(', ');
-  const responses = Object.entries(op.responses ?? {}).map(([code, r]) => `<li><code>${esc(code)}</code> ${esc(r.description)}</li>`).join('');
-  return `<section id="${esc(`${method}-${path}`)}">
-<h3><span class="m ${esc(method)}">${esc(method.toUpperCase())}</span> <code>${esc(path)}</code></h3>
-<p>${esc(op.summary)}${op.security?.length ? ' <small>(bearer)</small>' : ''}</p>
-${params ? `<h4>Parameters</h4><ul>${params}</ul>` : ''}${body ? `<h4>Body</h4><p>${body}</p>` : ''}
-<h4>Responses</h4><ul>${responses}</ul>
-</section>`;
-}
-
-export function renderDocs(doc: Document): string {
-  const ops = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
-    METHODS.filter((m) => item[m]).map((m) => ({ path, method: m, op: item[m]! })),
-  );
-  const groups = new Map<string, typeof ops>();
-  for (const o of ops) {
-    const tag = o.op.tags?.[0] ?? 'other';
-    groups.set(tag, [...(groups.get(tag) ?? []), o]);
-  }
-  const sections = [...groups].map(([tag, list]) => `<h2>${esc(tag)}</h2>\n${list.map((o) => renderOperation(o.method, o.path, o.op)).join('\n')}`).join('\n');
-  return `<!doctype html>
+const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(doc.info.title)}</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-section{border-top:1px solid #ddd;padding:.5rem 0}h3{margin:.3rem 0}h4{margin:.4rem 0 .1rem;font-size:.9rem}
-code{background:#f4f4f4;padding:0 .2rem}.m{display:inline-block;min-width:4rem;font-size:.8rem;color:#fff;text-align:center;border-radius:3px;padding:.1rem .3rem}
-.get{background:#2a7ae2}.post{background:#2a9d4a}.put,.patch{background:#c98a00}.delete{background:#c0392b}
-</style></head><body>
-<h1>${esc(doc.info.title)} <small>${esc(doc.info.version)}</small></h1>
-<p>${esc(doc.info.description)}. Machine-readable: <a href="/openapi.json">/openapi.json</a>.
-Operators send <code>Authorization: Bearer &lt;ADMIN_API_KEY&gt;</code>; chat clients send a JWT from <code>POST /v1/auth/tokens</code>.</p>
-${sections}
+<title>${OPENAPI_CONFIG.info.title}</title>
+<link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png">
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+</head><body>
+<noscript>This reference needs JavaScript; the machine-readable document is <a href="/openapi.json">/openapi.json</a>.</noscript>
+<div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/start.js"></script>
 </body></html>`;
-}
 
-/** GET /docs: rendered once, on first request, when every route is registered. */
-export function docsPage(document: () => object): Handler {
-  let html: string | undefined;
-  return (c) => {
-    html ??= renderDocs(document() as Document);
-    c.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'");
-    return c.html(html);
+// Operators paste ADMIN_API_KEY (or a chat client's JWT) into "Authorize"; it is kept across reloads.
+const START = `window.ui = SwaggerUIBundle({
+  url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: true,
+  tryItOutEnabled: true, displayRequestDuration: true, filter: true,
+  presets: [SwaggerUIBundle.presets.apis], layout: 'BaseLayout',
+});`;
+
+/** GET /docs and its assets, read once from the package and kept in memory. */
+export function docsRoutes(): Hono {
+  const cache = new Map<string, Promise<Buffer>>();
+  const asset = (name: string) => {
+    if (!cache.has(name)) cache.set(name, readFile(join(DIST, name)));
+    return cache.get(name)!;
   };
+  return new Hono()
+    .get('/', (c) => {
+      c.header('content-security-policy', CSP);
+      return c.html(PAGE);
+    })
+    .get('/assets/start.js', (c) => c.body(START, 200, { 'content-type': 'text/javascript; charset=utf-8' }))
+    .get('/assets/:name', async (c) => {
+      const type = ASSETS[c.req.param('name')];
+      if (!type) throw new ApiError('not_found', `no asset ${c.req.param('name')}`);
+      const body = await asset(c.req.param('name'));
+      return c.body(new Uint8Array(body), 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
+    });
 }
