@@ -9,6 +9,7 @@ import { readCall, readRecentTurns } from './store/call-reader.js';
 import { selectRecentTurns, type RecordInput } from './store/calls-table.js';
 import { purgeEnded } from './store/retention.js';
 import { writeOrSalvage, type Rejection } from './store/salvage.js';
+import { twilioCalls, type TwilioCallSettings } from './telephony/twilio-calls.js';
 
 /** How much of the transcript a model responder sees. */
 const HISTORY_TURNS = 20;
@@ -17,9 +18,11 @@ export interface ActivityDeps {
   pool: pg.Pool;
   redis: Redis;
   responder: Responder;
+  /** Places outbound calls; absent when TWILIO_ACCOUNT_SID is not set (a dial then ends its call `failed`). */
+  twilio?: TwilioCallSettings;
 }
 
-export function createActivities({ pool, redis, responder }: ActivityDeps) {
+export function createActivities({ pool, redis, responder, twilio }: ActivityDeps) {
   /**
    * Writes a batch to PostgreSQL in one transaction, then mirrors it to Redis. Transient errors propagate
    * so Temporal retries; events PostgreSQL refuses for their data are stored as rejected and returned
@@ -61,6 +64,8 @@ export function createActivities({ pool, redis, responder }: ActivityDeps) {
       const history = call ? await readRecentTurns({ pool, redis }, call, HISTORY_TURNS) : [];
       return responder({ ...input, history });
     },
+
+    ...twilioCalls({ pool, redis, twilio }),
   };
 }
 

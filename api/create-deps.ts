@@ -23,6 +23,7 @@ export async function connectDeps(config: Config, logger: Logger): Promise<ApiDe
     stores: { pool, redis },
     auth: { adminKey: config.ADMIN_API_KEY!, jwtSecret: config.JWT_SECRET!, tokenTtlSeconds: TOKEN_TTL_SECONDS },
     webhooks: { twilioAuthToken: config.TWILIO_AUTH_TOKEN!, publicBaseUrl: config.PUBLIC_BASE_URL, secret: config.WEBHOOK_SECRET!, toleranceSeconds: 300 },
+    outboundCalls: config.TWILIO_ACCOUNT_SID !== undefined,
     rateLimit: { perCaller: config.RATE_LIMIT_PER_CALLER, perIp: config.RATE_LIMIT_PER_IP, windowSeconds: 60, trustProxy: config.TRUST_PROXY },
     checks: {
       temporal: () => connection.healthService.check({}),

@@ -30,6 +30,8 @@ export interface ApiDeps {
   auth: AuthSettings;
   webhooks: WebhookSettings;
   rateLimit: RateLimitSettings;
+  /** Whether POST /calls may place outbound calls (TWILIO_ACCOUNT_SID is set; the worker dials). */
+  outboundCalls?: boolean;
   /** Readiness probes by dependency name (temporal, postgres, redis): each throws when down. */
   checks: Record<string, () => Promise<unknown>>;
   /** Structured request logs; silent when absent (tests). */

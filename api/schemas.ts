@@ -67,12 +67,22 @@ export const StartCallBody = z
     channel: z.enum(CHANNELS),
     from: phone.optional().openapi({ description: "the caller: required with the operators' key (400 without); a chat token's own number when absent" }),
     to: phone.optional(),
-    direction: z.enum(DIRECTIONS).default('inbound'),
+    direction: z
+      .enum(DIRECTIONS)
+      .default('inbound')
+      .openapi({ description: 'outbound: Callwright places the call through Twilio, from `from` to `to` (a voice call; operators only; 400 when outbound calling is not configured)' }),
     answered: z.boolean().optional(),
     metadata: metadata.optional(),
     agentId: id.optional().openapi({ description: "the agent to answer the call; default: the agent of the call's own number (to, inbound; from, outbound)" }),
   })
   .strict()
+  .superRefine((b, ctx) => {
+    if (b.direction !== 'outbound') return;
+    // Outbound means dialing someone's phone: it rings until they answer.
+    if (b.channel !== 'voice') ctx.addIssue({ code: 'custom', path: ['channel'], message: 'an outbound call is a voice call' });
+    if (!b.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'the number to dial is required for an outbound call' });
+    if (b.answered) ctx.addIssue({ code: 'custom', path: ['answered'], message: 'an outbound call rings until it is answered' });
+  })
   .openapi('StartCall');
 
 export const MessageBody = z.object({ text: text().trim().min(1).max(4000), messageId: key.optional() }).strict().openapi('ChatMessage');

@@ -1,6 +1,7 @@
 // The one schema for configuration; only entry points (worker/, api/, scripts/) call loadConfig.
 import { z } from 'zod';
 import { parseTrustProxy, TRUST_NONE } from '../api/client-ip.js';
+import type { TwilioCallSettings } from '../activities/telephony/twilio-calls.js';
 import type { CallConfig } from '../workflows/types.js';
 import { parseDuration } from './duration.js';
 
@@ -48,6 +49,10 @@ const schema = z.object({
   WEBHOOK_SECRET: secret,
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  // Outbound calls: placed through Twilio's REST API when an account is configured.
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC and 32 hex digits').optional(),
+  TWILIO_API_URL: url('https://api.twilio.com', ['https:', 'http:']),
+  TWILIO_VOICE_URL: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { message: 'must be an https:// or http:// URL' }).optional(),
   RESPONDER_URL: z.string().url().optional(),
   RESPONDER_API_KEY: z.string().optional(),
   RESPONDER_MODEL: z.string().default('gpt-4o-mini'),
@@ -96,6 +101,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const config = parsed.data;
+  // Placing a call needs the account's own token (not the development default) and the URLs Twilio calls back.
+  const forOutbound = config.TWILIO_ACCOUNT_SID ? (['TWILIO_AUTH_TOKEN', 'TWILIO_VOICE_URL', 'PUBLIC_BASE_URL'] as const).filter((k) => !config[k]) : [];
+  if (forOutbound.length) {
+    throw new ConfigError(`invalid configuration:\n${forOutbound.map((k) => `  ${k}: required with TWILIO_ACCOUNT_SID`).join('\n')}`);
+  }
   const missing = SECRETS.filter((k) => !config[k]);
   if (config.NODE_ENV === 'production' && missing.length) {
     throw new ConfigError(`invalid configuration:\n${missing.map((k) => `  ${k}: required in production`).join('\n')}`);
@@ -123,5 +133,17 @@ export function callConfigOf(config: Config): CallConfig {
     historyLimit: config.HISTORY_LIMIT,
     // With a model configured, replies come from an activity; the scripted assistant runs in the workflow.
     responder: config.RESPONDER_URL ? 'model' : 'scripted',
+  };
+}
+
+/** What the worker's `placeCall` needs; undefined when outbound calling is off (no TWILIO_ACCOUNT_SID). */
+export function twilioCallSettings(config: Config): TwilioCallSettings | undefined {
+  if (!config.TWILIO_ACCOUNT_SID) return undefined;
+  return {
+    apiUrl: config.TWILIO_API_URL,
+    accountSid: config.TWILIO_ACCOUNT_SID,
+    authToken: config.TWILIO_AUTH_TOKEN!,
+    voiceUrl: config.TWILIO_VOICE_URL!,
+    statusCallbackUrl: `${config.PUBLIC_BASE_URL!.replace(/\/+$/, '')}/v1/webhooks/twilio`,
   };
 }

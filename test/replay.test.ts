@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { callEventSignal, callEventUpdate } from '../workflows/messages.js';
 import type { StartCall } from '../workflows/types.js';
-import { createHarness, eventually, newCallId, type Harness } from './support/harness.js';
+import { createHarness, eventually, newCallId, PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './support/harness.js';
+import { startTwilioApi, type TwilioApi } from './support/twilio-api.js';
 
 const dir = new URL('./histories/', import.meta.url);
 /** The shape recorded now; files of earlier shapes (v1: one regular activity per event) stay and replay. */
@@ -33,12 +34,18 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
   let h: Harness;
   let model: Harness;
   let idle: Harness;
+  let twilio: TwilioApi;
+  let outbound: Harness;
   beforeAll(async () => {
     h = await createHarness({ call: { resumeWindowMs: 1_000, historyLimit: 100 } });
     model = await createHarness({ responder: async ({ text, context }) => ({ text: `model: ${text}`, context }) });
     idle = await createHarness({ noWorker: true });
+    twilio = await startTwilioApi();
+    outbound = await createHarness({
+      twilio: { apiUrl: twilio.url, accountSid: `AC${'0'.repeat(32)}`, authToken: TWILIO_TOKEN, voiceUrl: 'https://voice.example.com/twiml', statusCallbackUrl: `${PUBLIC_BASE_URL}/v1/webhooks/twilio` },
+    });
   });
-  afterAll(() => Promise.all([h?.close(), model?.close(), idle?.close()]));
+  afterAll(() => Promise.all([h?.close(), model?.close(), idle?.close(), outbound?.close().then(() => twilio?.close())]));
 
   const save = async (name: string, callId: string, runId?: string, from = h) => {
     const history = await from.client.workflow.getHandle(`call-${callId}`, runId).fetchHistory();
@@ -123,5 +130,27 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     await idle.startWorker();
     await idle.handle(id).result();
     await save('voice-batched-burst', id, undefined, idle);
+  });
+
+  it('outbound: dialed through Twilio, answered, ended', async () => {
+    const id = newCallId();
+    await outbound.request('POST', '/calls', { callId: id, channel: 'voice', direction: 'outbound', from: '+15550000008', to: '+15550000009' });
+    const [sid] = await eventually(async () => {
+      const { legs } = await outbound.query(id);
+      expect(legs).toHaveLength(1);
+      return legs;
+    });
+    await outbound.handle(id).signal(callEventSignal, { type: 'answered', key: `twilio:${sid}:in-progress` });
+    await outbound.request('POST', `/calls/${id}/end`, {});
+    await outbound.handle(id).result();
+    await save('voice-outbound-dialed', id, undefined, outbound);
+  });
+
+  it('outbound: refused by the provider', async () => {
+    twilio.answer(() => ({ status: 400, body: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 } }));
+    const id = newCallId();
+    await outbound.request('POST', '/calls', { callId: id, channel: 'voice', direction: 'outbound', from: '+15550000008', to: '+1555' });
+    await outbound.handle(id).result();
+    await save('voice-outbound-refused', id, undefined, outbound);
   });
 });

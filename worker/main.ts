@@ -2,7 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createResponder } from '../activities/responder/index.js';
-import { loadConfigOrExit } from '../config/env.js';
+import { loadConfigOrExit, twilioCallSettings } from '../config/env.js';
 import { openStores } from '../config/stores.js';
 import { createLogger } from '../observability/logger.js';
 import { createCallWorker } from './create-worker.js';
@@ -24,7 +24,7 @@ const worker = await createCallWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  deps: { pool, redis, responder },
+  deps: { pool, redis, responder, twilio: twilioCallSettings(config) },
   maxCachedWorkflows: config.WORKER_CACHE_SIZE,
 });
 logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: `:${config.WORKER_METRICS_PORT}/metrics` }, 'worker polling');

@@ -1,6 +1,7 @@
 // Activity proxies grouped by timeout class, with one retry policy each.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { CallActivities } from '../activities/index.js';
+import { PROVIDER_REFUSED } from './types.js';
 
 // The record must land: retried until PostgreSQL and Redis accept it (every write is idempotent), and
 // the call's later events wait behind it. Backoff stays under the local retry threshold (1 minute), so
@@ -17,4 +18,15 @@ export const store = proxyActivities<CallActivities>({ startToCloseTimeout: '30 
 export const responder = proxyActivities<CallActivities>({
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: ['ResponderRejected'] },
+});
+
+/**
+ * Placing an outbound call: retried with backoff while the provider is unreachable or overloaded, for a
+ * few minutes at most (a call placed much later than it was asked for is no longer wanted); a refusal
+ * is final.
+ */
+export const dialer = proxyActivities<CallActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '3 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [PROVIDER_REFUSED] },
 });

@@ -1,12 +1,15 @@
 // The state of one call and the only code that changes it: apply an event, then record it. Records
 // gather in a batch that one local activity writes in one transaction (`flush`).
-import { ApplicationFailure, log, patched } from '@temporalio/workflow';
-import { recorder, responder, store } from './activities.js';
+import { ActivityFailure, ApplicationFailure, isCancellation, log, patched } from '@temporalio/workflow';
+import { dialer, recorder, responder, store } from './activities.js';
 import { Dedup, type DedupSnapshot } from './dedup.js';
 import { ended, initialView, transition } from './lifecycle.js';
 import { CallErrorType, type ChatMessage } from './messages.js';
 import { scriptedReply, type Answer } from './scripted-responder.js';
-import type { AgentSnapshot, CallConfig, CallEvent, CallView, Disposition, MessageReply, RecordBatch, RecordedEventType, Role, StartCall, Turn } from './types.js';
+import {
+  PROVIDER_REFUSED, type AgentSnapshot, type CallConfig, type CallEvent, type CallView, type Disposition, type MessageReply, type ProviderError, type RecordBatch,
+  type RecordedEventType, type Role, type StartCall, type Turn,
+} from './types.js';
 
 export interface SessionSnapshot {
   call: CallView;
@@ -114,6 +117,25 @@ export class CallSession {
     this.lastActivityMs = Date.now();
     this.dedup.rememberReply(msg.messageId, reply!);
     return { reply: reply!, call: this.call };
+  }
+
+  /**
+   * Places an outbound call through the provider: its CallSid joins `legs`, whose status callbacks then
+   * drive the call; a refusal, or a provider that stays unreachable, ends the call `failed`.
+   */
+  async dial(): Promise<void> {
+    const { callId, from, to } = this.call;
+    const key = `dial:${callId}`;
+    try {
+      const { sid } = await dialer.placeCall.executeWithOptions({ summary: `dial ${to} from ${from} (twilio)` }, [{ callId, from, to: to! }]);
+      await this.apply({ type: 'leg', key, leg: sid }, 'signal');
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const refused = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PROVIDER_REFUSED ? err.cause : undefined;
+      const providerError = refused?.details?.[0] as ProviderError | undefined;
+      const reason = refused?.message ?? 'could not reach the provider';
+      await this.apply({ type: 'end', key, disposition: 'failed', reason, ...(providerError ? { providerError } : {}) }, 'signal');
+    }
   }
 
   /** A durable timer fired: the window or the idle timeout passed. */

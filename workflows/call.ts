@@ -74,6 +74,13 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
     upsertSearchAttributes(searchAttributesOf(session.call));
   };
   publish();
+  // An outbound call is dialed once its start is written and the client has its answer; events that
+  // arrive while it is dialed wait in the queue and apply after the outcome.
+  if (input.start.dial && !input.carried) {
+    await drain(session, queue);
+    if (!session.ended) await session.dial();
+    publish();
+  }
 
   const deadline = new Deadline();
   while (!session.ended) {

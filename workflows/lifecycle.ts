@@ -30,7 +30,8 @@ export function initialView(start: StartCall, workflowId: string, now: number): 
     resumeCount: 0,
     context: { ...start.context },
     metadata: start.metadata,
-    legs: start.provider ? [start.callId] : [],
+    // A provider's call is its first leg; a call that dials out learns its leg's id from the provider.
+    legs: start.provider && !start.dial ? [start.callId] : [],
     agent: start.agent ? { agentId: start.agent.agentId, version: start.agent.version, name: start.agent.name } : null,
     version: 1,
   };

@@ -95,6 +95,8 @@ export interface StartCall {
   /** Idempotency key of the start event (provider event id or derived). */
   key: string;
   at?: string;
+  /** An outbound call the workflow places itself, through the provider, once its start is recorded (absent in older calls). */
+  dial?: boolean;
 }
 
 interface EventBase {
@@ -111,10 +113,20 @@ export type CallEvent =
   | (EventBase & { type: 'message'; text: string })
   | (EventBase & { type: 'drop'; reason?: string; /** the provider saw the call answered (a hangup after talking) */ answered?: boolean })
   | (EventBase & { type: 'resume'; leg?: string })
-  | (EventBase & { type: 'end'; disposition?: Disposition; reason?: string })
+  | (EventBase & { type: 'end'; disposition?: Disposition; reason?: string; /** why the provider refused to place the call */ providerError?: ProviderError })
   | (EventBase & { type: 'leg'; leg: string });
 
 export type CallEventType = CallEvent['type'];
+
+/** The ApplicationFailure type of a provider's refusal to place a call: final, never retried. */
+export const PROVIDER_REFUSED = 'ProviderRefused';
+/** What a provider's refusal says besides its message (Twilio: its error code, HTTP status and help page). */
+export interface ProviderError {
+  code?: number;
+  status: number;
+  moreInfo?: string;
+}
+
 /** Every type in call_events: the events above, those the workflow records of its own, and events PostgreSQL refused (stored in their place). */
 export const RECORDED_EVENT_TYPES = ['started', 'answered', 'turn', 'message', 'reply', 'drop', 'resume', 'end', 'leg', 'timeout', 'event_rejected'] as const;
 export type RecordedEventType = (typeof RECORDED_EVENT_TYPES)[number];

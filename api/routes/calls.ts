@@ -52,7 +52,7 @@ function eventKey(given: string | undefined, header: string | undefined, kind: s
   return given ?? (header ? `${kind}:${header}` : `${kind}:${randomUUID()}`);
 }
 
-export function callRoutes({ gateway, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
+export function callRoutes({ gateway, stores, outboundCalls }: ApiDeps): OpenAPIHono<AuthEnv> {
   /** Loads the call and checks the principal may reach it. */
   async function owned(principal: Principal, callId: string): Promise<CallView> {
     // Calls a webhook just started may not be persisted yet: the workflow knows them.
@@ -73,6 +73,12 @@ export function callRoutes({ gateway, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
   r.openapi(startRoute, async (c) => {
       const input = c.req.valid('json');
       const principal = c.get('principal');
+      const dial = input.direction === 'outbound';
+      if (dial) {
+        // Dialing reaches any number at the account's expense: operators only.
+        if (principal.kind !== 'admin') throw new ApiError('forbidden', 'only operators place outbound calls');
+        if (!outboundCalls) throw new ApiError('invalid_request', 'outbound calling is not configured');
+      }
       const from = input.from ?? (principal.kind === 'caller' ? principal.number : undefined);
       if (!from) throw new ApiError('invalid_request', 'from is required', [{ path: 'from', message: 'Required' }]);
       assertOwner(principal, from);
@@ -83,8 +89,8 @@ export function callRoutes({ gateway, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
       const prepared = await prepareStart(
         stores,
         {
-          callId, channel: input.channel, direction: input.direction, from, to: input.to ?? null, provider: null,
-          answered: input.answered ?? input.channel === 'chat', metadata: input.metadata ?? {}, key: `start:${callId}`,
+          callId, channel: input.channel, direction: input.direction, from, to: input.to ?? null, provider: dial ? 'twilio' : null,
+          answered: input.answered ?? input.channel === 'chat', metadata: input.metadata ?? {}, key: `start:${callId}`, ...(dial ? { dial } : {}),
         },
         input.agentId,
       );

@@ -3,7 +3,7 @@ import { keys, LEG_TTL_SECONDS } from '../../activities/store/call-cache.js';
 import { readCall, readDroppedCallFrom, type Stores } from '../../activities/store/call-reader.js';
 import { mayJoin, type StatusCallback } from './twilio-events.js';
 
-/** The call that owns this leg: the leg's own call, or a dropped call it called back. */
+/** The call that owns this leg: the leg's own call, the call that placed it, or a dropped call it called back. */
 export async function callOfLeg(stores: Stores, cb: StatusCallback): Promise<string> {
   const known = await stores.redis.get(keys.leg(cb.sid));
   if (known) return known;
@@ -23,7 +23,7 @@ export async function ownLeg(stores: Stores, sid: string, replace = true): Promi
 }
 
 async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
-  if (cb.direction !== 'inbound') return cb.sid;
+  // A leg another call placed (outbound) or joined: PostgreSQL still names that call when Redis lost the leg.
   const owner = await joinedCallInStore(stores, cb.sid);
   if (owner) return owner;
   if (!mayJoin(cb)) return cb.sid;

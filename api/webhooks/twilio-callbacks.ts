@@ -16,7 +16,8 @@ export function twilioCallbacks({ gateway, stores }: { gateway: CallGateway; sto
   return async function deliver(cb: StatusCallback): Promise<void> {
     const callId = await callOfLeg(stores, cb);
     if (callId === cb.sid) return deliverOwn(cb);
-    if (await gateway.signal(callId, joinedLegEvent(cb))) return;
+    // An outbound leg of another call is the one that call placed (its primary leg); an inbound one called back.
+    if (await gateway.signal(callId, cb.direction === 'outbound' ? firstLegEvent(cb) : joinedLegEvent(cb))) return;
     // The joined call has closed. If it never took this leg, its window closed first: the leg is a call of its own.
     const joined = await readCall(stores, callId);
     if (joined?.legs.includes(cb.sid)) return; // a late callback for an ended call

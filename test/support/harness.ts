@@ -8,6 +8,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { scriptedResponder } from '../../activities/responder/scripted.js';
 import type { Responder } from '../../activities/responder/types.js';
+import type { TwilioCallSettings } from '../../activities/telephony/twilio-calls.js';
 import { selectCall } from '../../activities/store/calls-table.js';
 import { createApp } from '../../api/app.js';
 import { mintToken, type AuthSettings } from '../../api/auth.js';
@@ -32,6 +33,8 @@ export interface HarnessOptions {
   rateLimit?: Partial<RateLimitSettings>;
   /** A PostgreSQL of the test's own (one it may stop) instead of the run's shared one. */
   databaseUrl?: string;
+  /** Outbound calling on: the worker dials through this Twilio REST API (a stand-in), the API accepts outbound calls. */
+  twilio?: TwilioCallSettings;
 }
 
 export async function createHarness(options: HarnessOptions = {}) {
@@ -58,6 +61,7 @@ export async function createHarness(options: HarnessOptions = {}) {
     auth,
     webhooks: { twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL, secret: WEBHOOK_SECRET, toleranceSeconds: 300 },
     rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60, ...options.rateLimit },
+    outboundCalls: options.twilio !== undefined,
     checks: { temporal: () => connection.healthService.check({}), postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
   });
 
@@ -71,7 +75,7 @@ export async function createHarness(options: HarnessOptions = {}) {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { pool, redis, responder: options.responder ?? scriptedResponder },
+      deps: { pool, redis, responder: options.responder ?? scriptedResponder, twilio: options.twilio },
       workflowBundle: { codePath: inject('workflowBundlePath') },
     });
     running = worker.run();
