@@ -1,11 +1,13 @@
-// Delivers a Twilio status callback to its call as a signal: never waits for the workflow to act on it.
+// Delivers a provider's status callback to its call as a signal: never waits for the workflow to act on it.
 import { readCall, type Stores } from '../../activities/store/call-reader.js';
 import type { CallGateway } from '../call-gateway.js';
 import { prepareStart } from '../call-start.js';
 import { callOfLeg, ownLeg } from './leg-map.js';
-import { firstLegEvent, joinedLegEvent, startOf, type StatusCallback } from './twilio-events.js';
+import { firstLegEvent, joinedLegEvent, startOf, type StatusCallback } from './lifecycle.js';
 
-export function twilioCallbacks({ gateway, stores }: { gateway: CallGateway; stores: Stores }) {
+export type Deliver = (cb: StatusCallback) => Promise<void>;
+
+export function statusCallbacks({ gateway, stores }: { gateway: CallGateway; stores: Stores }): Deliver {
   // signalWithStart for every callback of a first leg: whichever arrives first creates the call, with the
   // caller's profile and the agent of the number called.
   const deliverOwn = async (cb: StatusCallback) => {

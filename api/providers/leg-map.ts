@@ -1,7 +1,7 @@
-// Which call a Twilio leg belongs to: decided by its first callback, remembered in Redis for a day.
+// Which call a provider leg belongs to: decided by its first callback, remembered in Redis for a day.
 import { keys, LEG_TTL_SECONDS } from '../../activities/store/call-cache.js';
 import { readCall, readDroppedCallFrom, type Stores } from '../../activities/store/call-reader.js';
-import { mayJoin, type StatusCallback } from './twilio-events.js';
+import { mayJoin, type StatusCallback } from './lifecycle.js';
 
 /** The call that owns this leg: the leg's own call, or a dropped call it called back. */
 export async function callOfLeg(stores: Stores, cb: StatusCallback): Promise<string> {
@@ -24,7 +24,7 @@ export async function ownLeg(stores: Stores, sid: string, replace = true): Promi
 
 async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
   if (cb.direction !== 'inbound') return cb.sid;
-  const owner = await joinedCallInStore(stores, cb.sid);
+  const owner = await ownerInStore(stores, cb.sid);
   if (owner) return owner;
   if (!mayJoin(cb)) return cb.sid;
   const dropped = await readDroppedCallFrom(stores, cb.from);
@@ -40,7 +40,7 @@ export async function resolveLeg(stores: Stores, sid: string): Promise<{ callId:
   // Redis is a cache: while it is down, PostgreSQL answers and nothing is cached.
   const cached = await stores.redis.get(keys.leg(sid)).catch(() => undefined);
   if (cached) return { callId: cached, known: true };
-  const joined = await joinedCallInStore(stores, sid);
+  const joined = await ownerInStore(stores, sid);
   // Remember the leg as its own call only when Redis answered and did not know it.
   if (!joined) return { callId: sid, known: cached !== null };
   await stores.redis.set(keys.leg(sid), joined, 'EX', LEG_TTL_SECONDS, 'NX').catch(() => undefined);
@@ -48,7 +48,7 @@ export async function resolveLeg(stores: Stores, sid: string): Promise<{ callId:
 }
 
 /** Redis may have been flushed: PostgreSQL still knows another call that took this leg (GIN index on legs). */
-async function joinedCallInStore(stores: Stores, sid: string): Promise<string | null> {
+async function ownerInStore(stores: Stores, sid: string): Promise<string | null> {
   const { rows } = await stores.pool.query<{ call_id: string }>(
     'SELECT call_id FROM calls WHERE legs @> ARRAY[$1]::text[] AND call_id <> $1 LIMIT 1',
     [sid],
