@@ -18,6 +18,12 @@ export function statusCallbacks({ gateway, stores }: { gateway: CallGateway; sto
   return async function deliver(cb: StatusCallback): Promise<void> {
     const callId = await callOfLeg(stores, cb);
     if (callId === cb.sid) return deliverOwn(cb);
+    // An outbound leg another call owns is the leg Callwright placed for it: that call's own leg, and never
+    // a call of its own, even once the call has ended (a late callback is dropped).
+    if (cb.direction === 'outbound') {
+      await gateway.signal(callId, firstLegEvent(cb));
+      return;
+    }
     if (await gateway.signal(callId, joinedLegEvent(cb))) return;
     // The joined call has closed. If it never took this leg, its window closed first: the leg is a call of its own.
     const joined = await readCall(stores, callId);

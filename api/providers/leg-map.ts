@@ -3,7 +3,10 @@ import { keys, LEG_TTL_SECONDS } from '../../activities/store/call-cache.js';
 import { readCall, readDroppedCallFrom, type Stores } from '../../activities/store/call-reader.js';
 import { mayJoin, type StatusCallback } from './lifecycle.js';
 
-/** The call that owns this leg: the leg's own call, or a dropped call it called back. */
+/**
+ * The call that owns this leg: the leg's own call, a dropped call it called back, or the call Callwright
+ * placed it for (that call's activity wrote `leg:<sid>` and `legs`).
+ */
 export async function callOfLeg(stores: Stores, cb: StatusCallback): Promise<string> {
   const known = await stores.redis.get(keys.leg(cb.sid));
   if (known) return known;
@@ -23,7 +26,6 @@ export async function ownLeg(stores: Stores, sid: string, replace = true): Promi
 }
 
 async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
-  if (cb.direction !== 'inbound') return cb.sid;
   const owner = await ownerInStore(stores, cb.sid);
   if (owner) return owner;
   if (!mayJoin(cb)) return cb.sid;
@@ -47,7 +49,7 @@ export async function resolveLeg(stores: Stores, sid: string): Promise<{ callId:
   return { callId: joined, known: true };
 }
 
-/** Redis may have been flushed: PostgreSQL still knows another call that took this leg (GIN index on legs). */
+/** Redis may have been flushed: PostgreSQL still knows another call that took or placed this leg (GIN index on legs). */
 async function ownerInStore(stores: Stores, sid: string): Promise<string | null> {
   const { rows } = await stores.pool.query<{ call_id: string }>(
     'SELECT call_id FROM calls WHERE legs @> ARRAY[$1]::text[] AND call_id <> $1 LIMIT 1',
