@@ -48,6 +48,10 @@ const schema = z.object({
   WEBHOOK_SECRET: secret,
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  // Optional providers: without their secrets their webhooks answer 401, and nothing else changes.
+  EXOTEL_WEBHOOK_USER: z.string().regex(/^[^:]+$/, 'must not contain ":" (HTTP Basic splits the user there)').optional(),
+  EXOTEL_WEBHOOK_PASSWORD: z.string().min(1).optional(),
+  VONAGE_SIGNATURE_SECRET: z.string().min(1).optional(),
   RESPONDER_URL: z.string().url().optional(),
   RESPONDER_API_KEY: z.string().optional(),
   RESPONDER_MODEL: z.string().default('gpt-4o-mini'),
@@ -72,6 +76,10 @@ const schema = z.object({
       }
     }),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+}).superRefine((c, ctx) => {
+  // Half a credential is a mistake, not a choice: say which half is missing.
+  if (c.EXOTEL_WEBHOOK_USER && !c.EXOTEL_WEBHOOK_PASSWORD) ctx.addIssue({ code: 'custom', path: ['EXOTEL_WEBHOOK_PASSWORD'], message: 'required with EXOTEL_WEBHOOK_USER' });
+  if (c.EXOTEL_WEBHOOK_PASSWORD && !c.EXOTEL_WEBHOOK_USER) ctx.addIssue({ code: 'custom', path: ['EXOTEL_WEBHOOK_USER'], message: 'required with EXOTEL_WEBHOOK_PASSWORD' });
 });
 
 export type Config = z.infer<typeof schema>;

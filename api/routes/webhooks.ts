@@ -9,8 +9,10 @@ import { ApiError } from '../errors.js';
 import { json, router } from '../openapi.js';
 import { ErrorSchema } from '../schemas.js';
 import { statusCallbacks } from '../providers/delivery.js';
+import { exotelRoutes } from '../providers/exotel.js';
 import { ownLeg, resolveLeg } from '../providers/leg-map.js';
 import { twilioRoutes } from '../providers/twilio.js';
+import { vonageRoutes } from '../providers/vonage.js';
 import { feedEvent, feedStart, startSignal } from '../webhooks/feed-events.js';
 import { Accepted, FeedEvent, FeedSignatureHeader, webhookErrors } from '../webhooks/schemas.js';
 import { verifyFeedSignature } from '../webhooks/signed-feed.js';
@@ -37,6 +39,8 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
   const deliver = statusCallbacks(deps);
   return router()
     .route('/', twilioRoutes(deps.webhooks, deliver))
+    .route('/', exotelRoutes(deps.webhooks, deliver))
+    .route('/', vonageRoutes(deps.webhooks, deliver))
     .openapi(eventsRoute, async (c) => {
       const e = c.req.valid('json');
       if (e.type === 'call.started') {
