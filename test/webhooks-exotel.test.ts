@@ -100,6 +100,16 @@ describe('POST /webhooks/exotel: credentials', () => {
     expect(anonymous.body.error.details).toEqual([expect.objectContaining({ path: 'From', message: 'From or CallFrom is required' })]);
   });
 
+  it('answers odd authenticated bodies with 4xx, never 5xx', async () => {
+    const sid = newSid();
+    const odd = [`CallSid=${sid}&CallSid=${sid}&Status=ringing&From=1`, 'Status=ringing', '%%%', `CallSid=${sid}&Status=ringing&From=${'9'.repeat(300)}`,
+      `CallSid=${sid}&Status=ringing&From=a%00b`, `CallSid=${newSid()}&Status=ringing&From=0998&DateUpdated=9999-99-99 99:99:99`];
+    for (const body of odd) {
+      const res = await h.app.request(PATH, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: GOOD } });
+      expect(res.status, body).toBeLessThan(500);
+    }
+  });
+
   it('is documented in /openapi.json as a form-encoded body', async () => {
     const doc = await (await h.app.request('/openapi.json')).json();
     const op = doc.paths['/v1/webhooks/exotel'].post;

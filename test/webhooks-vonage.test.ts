@@ -115,6 +115,15 @@ describe('POST /webhooks/vonage: signed webhooks', () => {
     expect(JSON.parse((await post(h, noCaller)).text).error.details).toEqual([expect.objectContaining({ path: 'from' })]);
   });
 
+  it('answers odd signed bodies with 4xx, never 5xx', async () => {
+    const odd = ['[]', 'null', '"started"', '{}x', JSON.stringify({ status: 5 }), JSON.stringify({ status: 'answered', uuid: '../../x', from: '1' }),
+      JSON.stringify({ ...event(randomUUID(), 'answered', newNumber()), from: 'a\u0000b' }), JSON.stringify({ ...event(randomUUID(), 'answered', newNumber()), timestamp: 'yesterday' })];
+    for (const body of odd) {
+      const { status } = await post(h, body);
+      expect(status, body).toBeLessThan(500);
+    }
+  });
+
   it('accepts events without a call status with 200 and changes nothing', async () => {
     const uuid = randomUUID();
     const conversation = `CON-${randomUUID()}`;
