@@ -12,6 +12,10 @@ export interface WebhookSettings {
   /** WEBHOOK_SECRET for the generic signed JSON feed. */
   secret: string;
   toleranceSeconds: number;
+  /** Exotel signs nothing: the HTTP Basic credentials of its callback URL. Absent: every Exotel request is refused. */
+  exotel?: { user: string; password: string };
+  /** The HS256 key of the JWT on Vonage's webhooks. Absent: every Vonage request is refused. */
+  vonageSignatureSecret?: string;
 }
 
 export interface RateLimitSettings {

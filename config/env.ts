@@ -53,6 +53,10 @@ const schema = z.object({
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC and 32 hex digits').optional(),
   TWILIO_API_URL: url('https://api.twilio.com', ['https:', 'http:']),
   TWILIO_VOICE_URL: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { message: 'must be an https:// or http:// URL' }).optional(),
+  // Optional providers: without their secrets their webhooks answer 401, and nothing else changes.
+  EXOTEL_WEBHOOK_USER: z.string().regex(/^[^:]+$/, 'must not contain ":" (HTTP Basic splits the user there)').optional(),
+  EXOTEL_WEBHOOK_PASSWORD: z.string().min(1).optional(),
+  VONAGE_SIGNATURE_SECRET: z.string().min(1).optional(),
   RESPONDER_URL: z.string().url().optional(),
   RESPONDER_API_KEY: z.string().optional(),
   RESPONDER_MODEL: z.string().default('gpt-4o-mini'),
@@ -77,6 +81,10 @@ const schema = z.object({
       }
     }),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+}).superRefine((c, ctx) => {
+  // Half a credential is a mistake, not a choice: say which half is missing.
+  if (c.EXOTEL_WEBHOOK_USER && !c.EXOTEL_WEBHOOK_PASSWORD) ctx.addIssue({ code: 'custom', path: ['EXOTEL_WEBHOOK_PASSWORD'], message: 'required with EXOTEL_WEBHOOK_USER' });
+  if (c.EXOTEL_WEBHOOK_PASSWORD && !c.EXOTEL_WEBHOOK_USER) ctx.addIssue({ code: 'custom', path: ['EXOTEL_WEBHOOK_USER'], message: 'required with EXOTEL_WEBHOOK_PASSWORD' });
 });
 
 export type Config = z.infer<typeof schema>;

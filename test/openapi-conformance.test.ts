@@ -1,12 +1,14 @@
 // The OpenAPI document against the live server: every documented operation is called (successes and the
 // errors a client meets), and every answer must be a status the document declares for that operation,
 // with a body valid against the schema declared for that status. A generated client relies on exactly this.
+import { createHash } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { SignJWT } from 'jose';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signFeedBody } from '../api/webhooks/signed-feed.js';
 import { expectEverywhere } from './support/assertions.js';
-import { ADMIN_KEY, createHarness, newCallId, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET, type Harness } from './support/harness.js';
+import { ADMIN_KEY, createHarness, EXOTEL_PASSWORD, EXOTEL_USER, newCallId, PUBLIC_BASE_URL, TWILIO_TOKEN, VONAGE_SECRET, WEBHOOK_SECRET, type Harness } from './support/harness.js';
 
 let h: Harness;
 let doc: { paths: Record<string, Record<string, any>>; components: Record<string, unknown> };
@@ -61,6 +63,17 @@ const twilio = (params: Record<string, string>) => {
   const body = new URLSearchParams(params).toString();
   const signature = getExpectedTwilioSignature(TWILIO_TOKEN, `${PUBLIC_BASE_URL}/v1/webhooks/twilio`, params);
   return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } };
+};
+
+const exotel = (params: Record<string, string>, password = EXOTEL_PASSWORD) => ({
+  body: new URLSearchParams(params).toString(),
+  headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${EXOTEL_USER}:${password}`).toString('base64')}` },
+});
+const vonage = async (event: object, secret = VONAGE_SECRET) => {
+  const body = JSON.stringify(event);
+  const token = await new SignJWT({ payload_hash: createHash('sha256').update(body).digest('hex') })
+    .setProtectedHeader({ alg: 'HS256' }).setIssuedAt().sign(new TextEncoder().encode(secret));
+  return { body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } };
 };
 
 describe('OpenAPI conformance of live answers', () => {
@@ -164,6 +177,12 @@ describe('OpenAPI conformance of live answers', () => {
       { op: 'POST /v1/webhooks/twilio', path: '/v1/webhooks/twilio', ...twilio({ CallSid: 'CAconformance0001', CallStatus: 'ringing', From: '+15550009304', To: '+15550000000', Direction: 'inbound' }) },
       { op: 'POST /v1/webhooks/twilio', path: '/v1/webhooks/twilio', ...twilio({ CallSid: 'not a sid', CallStatus: 'ringing', From: '+15550009304' }) },
       { op: 'POST /v1/webhooks/twilio', path: '/v1/webhooks/twilio', body: 'CallSid=CA1', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' } },
+      { op: 'POST /v1/webhooks/exotel', path: '/v1/webhooks/exotel', ...exotel({ CallSid: 'exconformance0001', Status: 'ringing', CallFrom: '09876509305', CallTo: '08030752400', Direction: 'incoming' }) },
+      { op: 'POST /v1/webhooks/exotel', path: '/v1/webhooks/exotel', ...exotel({ CallSid: 'exconformance0002', Status: 'ringing' }) },
+      { op: 'POST /v1/webhooks/exotel', path: '/v1/webhooks/exotel', ...exotel({ CallSid: 'exconformance0003', Status: 'ringing', From: '09876509305' }, 'wrong') },
+      { op: 'POST /v1/webhooks/vonage', path: '/v1/webhooks/vonage', ...(await vonage({ uuid: '7c0a9f7e-0000-4000-8000-000000009306', status: 'started', from: '15550009306', to: '15550000000', direction: 'inbound', timestamp: new Date().toISOString() })) },
+      { op: 'POST /v1/webhooks/vonage', path: '/v1/webhooks/vonage', ...(await vonage({ status: 'answered', from: '15550009306' })) },
+      { op: 'POST /v1/webhooks/vonage', path: '/v1/webhooks/vonage', ...(await vonage({ status: 'started' }, 'another-secret')) },
     ];
     for (const call of events) await conforms(call);
 

@@ -1,4 +1,5 @@
-// Provider webhooks: authenticated by their signature over the raw body, answered at once, delivered as signals.
+// Webhooks: each provider's adapter (verified before its body is parsed, answered at once, delivered as
+// signals) and the generic signed event feed of the agent pipeline.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { readCall } from '../../activities/store/call-reader.js';
@@ -7,30 +8,14 @@ import type { ApiDeps, WebhookSettings } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { json, router } from '../openapi.js';
 import { ErrorSchema } from '../schemas.js';
+import { statusCallbacks } from '../providers/delivery.js';
+import { exotelRoutes } from '../providers/exotel.js';
+import { ownLeg, resolveLeg } from '../providers/leg-map.js';
+import { twilioRoutes } from '../providers/twilio.js';
+import { vonageRoutes } from '../providers/vonage.js';
 import { feedEvent, feedStart, startSignal } from '../webhooks/feed-events.js';
-import { ownLeg, resolveLeg } from '../webhooks/leg-map.js';
-import { Accepted, FeedEvent, FeedSignatureHeader, TwilioSignatureHeader, TwilioStatusCallback } from '../webhooks/schemas.js';
+import { Accepted, FeedEvent, FeedSignatureHeader, webhookErrors } from '../webhooks/schemas.js';
 import { verifyFeedSignature } from '../webhooks/signed-feed.js';
-import { twilioCallbacks } from '../webhooks/twilio-callbacks.js';
-import { toCallback } from '../webhooks/twilio-events.js';
-import { formParams, isValidTwilioSignature, signedUrl } from '../webhooks/twilio-signature.js';
-
-const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
-
-const err = (description: string) => json(ErrorSchema, description);
-const webhookErrors = { 400: err('invalid payload'), 401: err('missing or invalid signature'), 413: err('body too large'), 503: err('a dependency is unavailable; retry') };
-
-/** Route middleware runs before the body validators: nothing is parsed for an unsigned request. */
-function twilioSignature(settings: WebhookSettings): MiddlewareHandler {
-  return async function twilioSignature(c, next) {
-    const url = signedUrl(c.req.url, settings.publicBaseUrl);
-    const params = formParams(await c.req.text());
-    if (!isValidTwilioSignature(settings.twilioAuthToken, c.req.header('x-twilio-signature'), url, params)) {
-      throw new ApiError('unauthorized', 'missing or invalid X-Twilio-Signature');
-    }
-    await next();
-  };
-}
 
 function feedSignature(settings: WebhookSettings): MiddlewareHandler {
   return async function feedSignature(c, next) {
@@ -43,28 +28,19 @@ function feedSignature(settings: WebhookSettings): MiddlewareHandler {
 
 export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
   const { gateway, stores } = deps;
-  const twilioRoute = createRoute({
-    method: 'post', path: '/twilio', tags: ['webhooks'], summary: 'Twilio Programmable Voice status callback',
-    middleware: [twilioSignature(deps.webhooks)],
-    request: {
-      headers: TwilioSignatureHeader,
-      body: { content: { 'application/x-www-form-urlencoded': { schema: TwilioStatusCallback } }, required: true },
-    },
-    responses: { 200: { description: 'accepted (empty TwiML)', content: { 'text/xml': { schema: { type: 'string' } } } }, ...webhookErrors },
-  });
   const eventsRoute = createRoute({
     method: 'post', path: '/events', tags: ['webhooks'], summary: 'Generic signed call events from the agent pipeline',
     middleware: [feedSignature(deps.webhooks)],
     request: { headers: FeedSignatureHeader, body: { content: { 'application/json': { schema: FeedEvent } }, required: true } },
-    responses: { 202: json(Accepted, 'accepted'), 404: err('no such call yet: deliver call.started first, then retry'), ...webhookErrors },
+    responses: { 202: json(Accepted, 'accepted'), 404: json(ErrorSchema, 'no such call yet: deliver call.started first, then retry'), ...webhookErrors },
   });
 
-  const deliverTwilio = twilioCallbacks(deps);
+  // Adding a provider is its adapter and one line here.
+  const deliver = statusCallbacks(deps);
   return router()
-    .openapi(twilioRoute, async (c) => {
-      await deliverTwilio(toCallback(c.req.valid('form')));
-      return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml; charset=utf-8' });
-    })
+    .route('/', twilioRoutes(deps.webhooks, deliver))
+    .route('/', exotelRoutes(deps.webhooks, deliver))
+    .route('/', vonageRoutes(deps.webhooks, deliver))
     .openapi(eventsRoute, async (c) => {
       const e = c.req.valid('json');
       if (e.type === 'call.started') {

@@ -1,27 +1,15 @@
-// Webhook payloads: validated after the signature is verified, and documented in /openapi.json.
+// Webhook payloads (the generic feed) and what every webhook route shares: validated after the signature is verified, documented in /openapi.json.
 import { z } from '@hono/zod-openapi';
 import { CHANNELS, DIRECTIONS, DISPOSITIONS, ROLES } from '../../workflows/types.js';
-import { text, time } from '../schemas.js';
-import { TWILIO_STATUSES } from './twilio-events.js';
+import { json } from '../openapi.js';
+import { ErrorSchema, text, time } from '../schemas.js';
 
 // Every string that reaches PostgreSQL refuses NUL (text() in api/schemas.ts says why).
-const number = text().min(1).max(200);
+export const phoneNumber = text().min(1).max(200);
 
-export const TwilioStatusCallback = z
-  .object({
-    CallSid: z.string().regex(/^[A-Za-z0-9]{2,64}$/, 'a Twilio CallSid'),
-    CallStatus: z.enum(TWILIO_STATUSES),
-    From: number,
-    To: number.optional(),
-    Direction: text().max(40).optional().openapi({ example: 'inbound' }),
-    SequenceNumber: z.string().regex(/^\d{1,9}$/, 'a non-negative integer').optional(),
-    Timestamp: text().max(100).optional().openapi({ example: 'Mon, 16 Aug 2010 03:45:01 +0000' }),
-  })
-  .openapi('TwilioStatusCallback', { description: 'Programmable Voice status callback; other Twilio parameters are accepted and ignored' });
-
-export const TwilioSignatureHeader = z.object({
-  'x-twilio-signature': z.string().openapi({ description: 'base64 HMAC-SHA1 of the URL and sorted parameters, keyed by TWILIO_AUTH_TOKEN' }),
-});
+const err = (description: string) => json(ErrorSchema, description);
+/** The error answers every webhook may give; providers retry them (a 401 until the secret is right). */
+export const webhookErrors = { 400: err('invalid payload'), 401: err('missing or invalid signature or credentials'), 413: err('body too large'), 503: err('a dependency is unavailable; retry') };
 
 export const FeedSignatureHeader = z.object({
   'x-signature': z.string().openapi({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256(WEBHOOK_SECRET, t + "." + raw body)>', example: 't=1700000000,v1=5f2b0e3c9a4d7e18b6c2f0a9d8e7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9' }),
@@ -37,7 +25,7 @@ const none = z.object({}).default({});
 
 export const FeedEvent = z
   .discriminatedUnion('type', [
-    event('call.started', z.object({ channel: z.enum(CHANNELS), from: number, to: number.nullable().optional(), direction: z.enum(DIRECTIONS).default('inbound') })),
+    event('call.started', z.object({ channel: z.enum(CHANNELS), from: phoneNumber, to: phoneNumber.nullable().optional(), direction: z.enum(DIRECTIONS).default('inbound') })),
     event('call.answered', none),
     event('call.turn', z.object({ role: z.enum(ROLES), text: text().min(1).max(8000) })),
     event('call.dropped', z.object({ reason: text().max(200).optional() }).default({})),

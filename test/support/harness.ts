@@ -13,7 +13,7 @@ import { selectCall } from '../../activities/store/calls-table.js';
 import { createApp } from '../../api/app.js';
 import { mintToken, type AuthSettings } from '../../api/auth.js';
 import { CallGateway } from '../../api/call-gateway.js';
-import type { RateLimitSettings } from '../../api/deps.js';
+import type { RateLimitSettings, WebhookSettings } from '../../api/deps.js';
 import { createCallWorker } from '../../worker/create-worker.js';
 import { quietRuntime } from './runtime.js';
 import { callViewQuery, workflowIdFor } from '../../workflows/messages.js';
@@ -23,6 +23,9 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const TWILIO_TOKEN = 'test-twilio-auth-token';
 export const PUBLIC_BASE_URL = 'https://callwright.example.com';
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
+export const EXOTEL_USER = 'exotel-test';
+export const EXOTEL_PASSWORD = 'test-exotel-password-0123';
+export const VONAGE_SECRET = 'test-vonage-signature-secret-0123456789';
 export const auth: AuthSettings = { adminKey: ADMIN_KEY, jwtSecret: 'test-jwt-secret-0123456789', tokenTtlSeconds: 600 };
 
 export interface HarnessOptions {
@@ -31,6 +34,8 @@ export interface HarnessOptions {
   /** Start no in-process worker (the test runs one in a child process). */
   noWorker?: boolean;
   rateLimit?: Partial<RateLimitSettings>;
+  /** Over the test secrets, e.g. a provider left unconfigured. */
+  webhooks?: Partial<WebhookSettings>;
   /** A PostgreSQL of the test's own (one it may stop) instead of the run's shared one. */
   databaseUrl?: string;
   /** Outbound calling on: the worker dials through this Twilio REST API (a stand-in), the API accepts outbound calls. */
@@ -59,7 +64,11 @@ export async function createHarness(options: HarnessOptions = {}) {
     gateway,
     stores: { pool, redis },
     auth,
-    webhooks: { twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL, secret: WEBHOOK_SECRET, toleranceSeconds: 300 },
+    webhooks: {
+      twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL, secret: WEBHOOK_SECRET, toleranceSeconds: 300,
+      exotel: { user: EXOTEL_USER, password: EXOTEL_PASSWORD }, vonageSignatureSecret: VONAGE_SECRET,
+      ...options.webhooks,
+    },
     rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60, ...options.rateLimit },
     outboundCalls: options.twilio !== undefined,
     checks: { temporal: () => connection.healthService.check({}), postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },

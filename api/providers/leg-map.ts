@@ -1,9 +1,12 @@
-// Which call a Twilio leg belongs to: decided by its first callback, remembered in Redis for a day.
+// Which call a provider leg belongs to: decided by its first callback, remembered in Redis for a day.
 import { keys, LEG_TTL_SECONDS } from '../../activities/store/call-cache.js';
 import { readCall, readDroppedCallFrom, type Stores } from '../../activities/store/call-reader.js';
-import { mayJoin, type StatusCallback } from './twilio-events.js';
+import { mayJoin, type StatusCallback } from './lifecycle.js';
 
-/** The call that owns this leg: the leg's own call, the call that placed it, or a dropped call it called back. */
+/**
+ * The call that owns this leg: the leg's own call, a dropped call it called back, or the call Callwright
+ * placed it for (that call's activity wrote `leg:<sid>` and `legs`).
+ */
 export async function callOfLeg(stores: Stores, cb: StatusCallback): Promise<string> {
   const known = await stores.redis.get(keys.leg(cb.sid));
   if (known) return known;
@@ -23,8 +26,7 @@ export async function ownLeg(stores: Stores, sid: string, replace = true): Promi
 }
 
 async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
-  // A leg another call placed (outbound) or joined: PostgreSQL still names that call when Redis lost the leg.
-  const owner = await joinedCallInStore(stores, cb.sid);
+  const owner = await ownerInStore(stores, cb.sid);
   if (owner) return owner;
   if (!mayJoin(cb)) return cb.sid;
   const dropped = await readDroppedCallFrom(stores, cb.from);
@@ -40,15 +42,15 @@ export async function resolveLeg(stores: Stores, sid: string): Promise<{ callId:
   // Redis is a cache: while it is down, PostgreSQL answers and nothing is cached.
   const cached = await stores.redis.get(keys.leg(sid)).catch(() => undefined);
   if (cached) return { callId: cached, known: true };
-  const joined = await joinedCallInStore(stores, sid);
+  const joined = await ownerInStore(stores, sid);
   // Remember the leg as its own call only when Redis answered and did not know it.
   if (!joined) return { callId: sid, known: cached !== null };
   await stores.redis.set(keys.leg(sid), joined, 'EX', LEG_TTL_SECONDS, 'NX').catch(() => undefined);
   return { callId: joined, known: true };
 }
 
-/** Redis may have been flushed: PostgreSQL still knows another call that took this leg (GIN index on legs). */
-async function joinedCallInStore(stores: Stores, sid: string): Promise<string | null> {
+/** Redis may have been flushed: PostgreSQL still knows another call that took or placed this leg (GIN index on legs). */
+async function ownerInStore(stores: Stores, sid: string): Promise<string | null> {
   const { rows } = await stores.pool.query<{ call_id: string }>(
     'SELECT call_id FROM calls WHERE legs @> ARRAY[$1]::text[] AND call_id <> $1 LIMIT 1',
     [sid],

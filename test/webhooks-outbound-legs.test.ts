@@ -1,0 +1,107 @@
+// The leg Callwright places for an outbound call (its CallSid mapped to the call in Redis and `legs` by the
+// activity that places it): its status callbacks drive that call as its first leg, never a call of their own.
+import { randomUUID } from 'node:crypto';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventRows, expectEverywhere } from './support/assertions.js';
+import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './support/harness.js';
+
+const SEQUENCE = { queued: 0, initiated: 1, ringing: 2, 'in-progress': 3, completed: 4, busy: 3, failed: 3, 'no-answer': 3, canceled: 3 } as const;
+type Status = keyof typeof SEQUENCE;
+const OUR_NUMBER = '+15550107000';
+
+const newSid = () => `CA${randomUUID().replace(/-/g, '')}`;
+let numbers = 0;
+const newNumber = () => `+1555${String(process.pid % 1000).padStart(3, '0')}${String(++numbers + 5000).padStart(4, '0')}`;
+
+/** A status callback for a call placed through the REST API: From is our number, Direction outbound-api. */
+async function post(h: Harness, sid: string, status: Status, to: string, direction = 'outbound-api') {
+  const params = { CallSid: sid, CallStatus: status, From: OUR_NUMBER, To: to, Direction: direction, SequenceNumber: String(SEQUENCE[status]) };
+  const signature = getExpectedTwilioSignature(TWILIO_TOKEN, `${PUBLIC_BASE_URL}/v1/webhooks/twilio`, params);
+  const res = await h.app.request('/v1/webhooks/twilio', {
+    method: 'POST', body: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+  });
+  expect(res.status, status).toBe(200);
+}
+
+/** A ringing outbound call started through the API, and the CallSid Twilio gave its leg. */
+async function placed(h: Harness, { cache = true } = {}) {
+  const to = newNumber();
+  const res = await h.request('POST', '/calls', { channel: 'voice', direction: 'outbound', from: OUR_NUMBER, to });
+  expect(res.status).toBe(201);
+  const callId: string = res.body.callId;
+  const sid = newSid();
+  // What the activity that places the call writes once Twilio answers with the CallSid.
+  if (cache) await h.redis.set(`leg:${sid}`, callId, 'EX', 86_400);
+  return { callId, sid, to };
+}
+
+async function deliver(h: Harness, call: { sid: string; to: string }, statuses: Status[], direction?: string) {
+  for (const status of statuses) await post(h, call.sid, status, call.to, direction);
+}
+
+async function expectNoCallOf(h: Harness, sid: string) {
+  expect(await h.handle(sid).describe().then(() => true, () => false)).toBe(false);
+  expect(await h.rows('SELECT 1 FROM calls WHERE call_id = $1', [sid])).toEqual([]);
+}
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(() => h?.close());
+
+describe('outbound legs placed by Callwright', () => {
+  it('drive their call as its first leg: ringing, answered, a hangup drops it', async () => {
+    const call = await placed(h);
+    await deliver(h, call, ['queued', 'initiated', 'ringing']);
+    await expectEverywhere(h, call.callId, { status: 'ringing', direction: 'outbound', legs: [call.sid] });
+    await deliver(h, call, ['in-progress']);
+    await expectEverywhere(h, call.callId, { status: 'active' });
+    await deliver(h, call, ['completed', 'completed']);
+    await expectEverywhere(h, call.callId, { status: 'dropped', dropCount: 1, resumeCount: 0, legs: [call.sid] });
+    const keys = (await eventRows(h, call.callId)).map((e) => [e.key, e.type, e.applied]);
+    expect(keys).toEqual([
+      [`start:${call.callId}`, 'started', true],
+      ...(['queued', 'initiated', 'ringing'] as const).map((s) => [`twilio:${call.sid}:${s}`, 'leg', true]),
+      [`twilio:${call.sid}:in-progress`, 'answered', true],
+      [`twilio:${call.sid}:completed`, 'drop', true],
+    ]);
+    await expectNoCallOf(h, call.sid);
+  });
+
+  it.each([
+    ['busy', 'busy'],
+    ['failed', 'failed'],
+    ['no-answer', 'no_answer'],
+    ['canceled', 'canceled'],
+  ] as const)('%s ends the call with disposition %s; a late callback changes nothing', async (status, disposition) => {
+    const call = await placed(h);
+    await deliver(h, call, ['initiated', 'ringing', status], 'outbound-dial');
+    await expectEverywhere(h, call.callId, { status: 'ended', disposition });
+    await eventually(async () => expect((await h.handle(call.callId).describe()).status.name).toBe('COMPLETED'));
+    // The call has ended: the leg is still its leg, not a call of its own.
+    await deliver(h, call, ['completed', 'in-progress']);
+    await expectEverywhere(h, call.callId, { status: 'ended', disposition });
+    await expectNoCallOf(h, call.sid);
+  });
+
+  it('are ordered by SequenceNumber: a hangup before the answer drops the call once', async () => {
+    const call = await placed(h);
+    await deliver(h, call, ['ringing', 'completed', 'in-progress', 'initiated']);
+    await expectEverywhere(h, call.callId, { status: 'dropped', dropCount: 1 });
+    await eventually(async () => expect((await eventRows(h, call.callId)).map((e) => e.applied)).toEqual([true, true, true, false, false]));
+    await expectNoCallOf(h, call.sid);
+  });
+
+  it('are found through PostgreSQL when Redis does not know them', async () => {
+    const call = await placed(h, { cache: false });
+    await expectEverywhere(h, call.callId, { status: 'ringing' });
+    // The activity appended the CallSid to `legs`; its Redis key was flushed or expired.
+    await h.pool.query('UPDATE calls SET legs = array_append(legs, $2) WHERE call_id = $1', [call.callId, call.sid]);
+    await deliver(h, call, ['ringing', 'in-progress']);
+    await expectEverywhere(h, call.callId, { status: 'active', legs: [call.sid] });
+    expect(await h.redis.get(`leg:${call.sid}`)).toBe(call.callId);
+    await expectNoCallOf(h, call.sid);
+  });
+});
