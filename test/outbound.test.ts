@@ -71,7 +71,7 @@ describe('POST /calls, outbound', () => {
       authorization: `Basic ${Buffer.from(`${ACCOUNT_SID}:${TWILIO_TOKEN}`).toString('base64')}`,
       contentType: 'application/x-www-form-urlencoded',
     });
-    expect(Object.fromEntries(request.form)).toMatchObject({ To: to, From: COMPANY, Url: VOICE_URL, StatusCallback: `${PUBLIC_BASE_URL}/v1/webhooks/twilio`, StatusCallbackMethod: 'POST' });
+    expect(Object.fromEntries(request.form)).toMatchObject({ To: to, From: COMPANY, Url: VOICE_URL, StatusCallback: `${PUBLIC_BASE_URL}/v1/webhooks/twilio?callId=${callId}`, StatusCallbackMethod: 'POST' });
     expect(request.form.getAll('StatusCallbackEvent')).toEqual(['initiated', 'ringing', 'answered', 'completed']);
 
     await expectEverywhere(h, callId, { status: 'ringing', legs: [sid] });

@@ -30,6 +30,13 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const CALLBACK_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
 const SID = /^[A-Za-z0-9]{2,64}$/;
 
+/** The callback URL names the call, so a callback that beats the leg's mapping still finds its call. */
+function statusCallbackFor(twilio: TwilioCallSettings, callId: string): string {
+  const url = new URL(twilio.statusCallbackUrl);
+  url.searchParams.set('callId', callId);
+  return url.toString();
+}
+
 export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Redis; twilio?: TwilioCallSettings }) {
   /**
    * Names the leg's call for its status callbacks, which may arrive before the workflow records the leg.
@@ -47,7 +54,7 @@ export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Red
     /** Asks Twilio to dial `to` from `from`; answers the new call's CallSid. */
     async placeCall({ callId, from, to }: PlaceCall): Promise<{ sid: string }> {
       if (!twilio) throw refusal('outbound calling is not configured on the worker (TWILIO_ACCOUNT_SID)');
-      const form = new URLSearchParams({ To: to, From: from, Url: twilio.voiceUrl, StatusCallback: twilio.statusCallbackUrl, StatusCallbackMethod: 'POST' });
+      const form = new URLSearchParams({ To: to, From: from, Url: twilio.voiceUrl, StatusCallback: statusCallbackFor(twilio, callId), StatusCallbackMethod: 'POST' });
       for (const event of CALLBACK_EVENTS) form.append('StatusCallbackEvent', event);
       const res = await fetch(`${twilio.apiUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${twilio.accountSid}/Calls.json`, {
         method: 'POST',

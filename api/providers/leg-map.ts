@@ -10,7 +10,7 @@ import { mayJoin, type StatusCallback } from './lifecycle.js';
 export async function callOfLeg(stores: Stores, cb: StatusCallback): Promise<string> {
   const known = await stores.redis.get(keys.leg(cb.sid));
   if (known) return known;
-  const decided = await decide(stores, cb);
+  const decided = cb.placedFor ?? (await decide(stores, cb));
   // Written before any signal; when first callbacks race, the first writer decides for all of them.
   if (await stores.redis.set(keys.leg(cb.sid), decided, 'EX', LEG_TTL_SECONDS, 'NX')) return decided;
   return (await stores.redis.get(keys.leg(cb.sid))) ?? decided;

@@ -21,6 +21,11 @@ export interface StatusCallback {
   /** Orders the callbacks of one leg, higher is later; absent when the provider gave nothing to order by. */
   order?: number;
   at?: string;
+  /**
+   * The call Callwright placed this leg for, named in the (signed) callback URL it gave the provider: the
+   * first callback may arrive before the placing activity has mapped the leg.
+   */
+  placedFor?: string;
 }
 
 /**

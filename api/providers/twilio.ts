@@ -34,7 +34,13 @@ const TwilioSignatureHeader = z.object({
   'x-twilio-signature': z.string().openapi({ description: 'base64 HMAC-SHA1 of the URL and sorted parameters, keyed by TWILIO_AUTH_TOKEN' }),
 });
 
-function toCallback(form: TwilioForm): StatusCallback {
+/** Outbound calls name their call in the StatusCallback URL; the signature covers the query. */
+const CallQuery = z.object({
+  callId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/).optional().openapi({ description: 'set by Callwright on the calls it places' }),
+});
+
+function toCallback(form: TwilioForm, placedFor?: string): StatusCallback {
+  const direction = form.Direction?.startsWith('outbound') ? 'outbound' : 'inbound';
   return {
     provider: 'twilio',
     sid: form.CallSid,
@@ -43,9 +49,10 @@ function toCallback(form: TwilioForm): StatusCallback {
     from: form.From,
     to: form.To || null,
     // Twilio says inbound, outbound-api or outbound-dial.
-    direction: form.Direction?.startsWith('outbound') ? 'outbound' : 'inbound',
+    direction,
     order: form.SequenceNumber === undefined ? undefined : Number(form.SequenceNumber),
     at: auditTime(form.Timestamp ? new Date(form.Timestamp) : undefined),
+    ...(placedFor && direction === 'outbound' ? { placedFor } : {}),
   };
 }
 
@@ -68,13 +75,14 @@ export function twilioRoutes(settings: WebhookSettings, deliver: Deliver) {
     method: 'post', path: '/twilio', tags: ['webhooks'], summary: 'Twilio Programmable Voice status callback',
     middleware: [twilioSignature(settings)],
     request: {
+      query: CallQuery,
       headers: TwilioSignatureHeader,
       body: { content: { 'application/x-www-form-urlencoded': { schema: TwilioStatusCallback } }, required: true },
     },
     responses: { 200: { description: 'accepted (empty TwiML)', content: { 'text/xml': { schema: { type: 'string' } } } }, ...webhookErrors },
   });
   return router().openapi(route, async (c) => {
-    await deliver(toCallback(c.req.valid('form')));
+    await deliver(toCallback(c.req.valid('form'), c.req.valid('query').callId));
     return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml; charset=utf-8' });
   });
 }
