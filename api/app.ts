@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { pino } from 'pino';
 import { authenticate, formBodyToken, type AuthEnv } from './auth.js';
+import { chatPage } from './chat-page.js';
 import type { ApiDeps } from './deps.js';
 import { docsPage, OPENAPI_CONFIG } from './docs.js';
 import { ApiError, describeCause, errorJson, toApiError } from './errors.js';
@@ -59,6 +60,7 @@ export function createApp(deps: ApiDeps) {
   });
 
   app.route('/', healthRoutes(deps));
+  app.route('/', chatPage());
 
   const v1 = new OpenAPIHono<AuthEnv>();
   // The rest of an oversized body is never read: close the connection, so a client's pool does not send
