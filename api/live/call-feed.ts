@@ -83,7 +83,8 @@ export class CallFeed {
     subscriber.on('ready', () => void this.reconnected());
     subscriber.on('message', (channel: string, message: string) => {
       const set = this.listeners.get(channel);
-      if (!set) return;
+      // A resubscription can race the last watcher's leaving: drop the channel nobody follows any more.
+      if (!set) return void subscriber.unsubscribe(channel).catch(() => undefined);
       let batch: LiveBatch;
       try {
         batch = JSON.parse(message) as LiveBatch;
@@ -109,7 +110,7 @@ export class CallFeed {
       this.logger?.debug({ err: (err as Error).message }, 'live feed resubscribe failed');
       return;
     }
-    this.logger?.info({ streams: channels.length }, 'live feed reconnected; streams catch up from the store');
+    this.logger?.info({ calls: channels.length }, 'live feed reconnected; streams catch up from the store');
     for (const set of this.listeners.values()) for (const listener of set) listener({ kind: 'resync' });
   }
 }
