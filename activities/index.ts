@@ -32,7 +32,8 @@ export function createActivities({ pool, redis, responder, twilio }: ActivityDep
     const rejected = await writeOrSalvage(pool, batch);
     const { call, events } = batch;
     const turns = rejected.length ? batch.turns.filter((t) => !rejected.some((r) => r.turn === t.seq)) : batch.turns;
-    const { cachedBefore } = await cacheEvent(redis, call, turns, events[0]?.type === 'started');
+    // Published only now, after PostgreSQL committed: a stream that hears of the batch can read it back.
+    const { cachedBefore } = await cacheEvent(redis, call, turns, { started: events[0]?.type === 'started', publish: true });
     // After a flush the cache lacks the older turns: refill them (readers skip a cache with a gap meanwhile).
     if (turns.length > 0 && call.turnCount > turns.length && cachedBefore === 0) {
       await refill(redis, call, await selectRecentTurns(pool, call.callId, RECENT_TURNS));

@@ -2,7 +2,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { pino } from 'pino';
-import { authenticate, type AuthEnv } from './auth.js';
+import { authenticate, formBodyToken, type AuthEnv } from './auth.js';
+import { chatPage } from './chat-page.js';
 import type { ApiDeps } from './deps.js';
 import { docsRoutes, OPENAPI_CONFIG } from './docs.js';
 import { ApiError, describeCause, errorJson, toApiError } from './errors.js';
@@ -59,6 +60,7 @@ export function createApp(deps: ApiDeps) {
   });
 
   app.route('/', healthRoutes(deps));
+  app.route('/', chatPage());
 
   const v1 = new OpenAPIHono<AuthEnv>();
   // The rest of an oversized body is never read: close the connection, so a client's pool does not send
@@ -69,6 +71,7 @@ export function createApp(deps: ApiDeps) {
   v1.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge }));
   // Webhooks authenticate by their provider's signature, not a bearer token.
   v1.route('/webhooks', webhookRoutes(deps));
+  v1.use('/calls/:callId/drop', formBodyToken);
   // '/calls/*' also matches '/calls'. Limits count after authenticate, so the caller is known.
   for (const path of ['/calls/*', '/callers/*', '/agents/*', '/numbers/*', '/stats', '/auth/*']) v1.use(path, authenticate(deps.auth), rateLimit(deps.rateLimit, deps.stores.redis));
   v1.route('/calls', callRoutes(deps));

@@ -5,7 +5,7 @@ import { jwtVerify, SignJWT } from 'jose';
 import { ApiError } from './errors.js';
 
 export type Principal = { kind: 'admin' } | { kind: 'caller'; number: string };
-export type AuthEnv = { Variables: { principal: Principal } };
+export type AuthEnv = { Variables: { principal: Principal; formToken?: string } };
 
 export interface AuthSettings {
   adminKey: string;
@@ -26,7 +26,7 @@ export function authenticate(settings: AuthSettings): MiddlewareHandler<AuthEnv>
   const key = new TextEncoder().encode(settings.jwtSecret);
   return async function authenticate(c, next) {
     const header = c.req.header('authorization') ?? '';
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? c.get('formToken');
     if (!token) throw new ApiError('unauthorized', 'missing bearer token');
     if (safeEqual(token, settings.adminKey)) {
       c.set('principal', { kind: 'admin' });
@@ -43,6 +43,19 @@ export function authenticate(settings: AuthSettings): MiddlewareHandler<AuthEnv>
     await next();
   };
 }
+
+/**
+ * RFC 6750's form-encoded body parameter: `access_token` in an application/x-www-form-urlencoded body,
+ * for a client that cannot set headers (a closing page's `navigator.sendBeacon`). Mounted on the drop
+ * route only, before authenticate; a token in the URL instead would end up in access logs.
+ */
+export const formBodyToken: MiddlewareHandler<AuthEnv> = async function formBodyToken(c, next) {
+  if (!c.req.header('authorization') && /^application\/x-www-form-urlencoded\b/i.test(c.req.header('content-type') ?? '')) {
+    const token = (await c.req.parseBody()).access_token;
+    if (typeof token === 'string') c.set('formToken', token);
+  }
+  await next();
+};
 
 export const requireAdmin: MiddlewareHandler<AuthEnv> = async function requireAdmin(c, next) {
   if (c.get('principal').kind !== 'admin') throw new ApiError('forbidden', 'operator access only');

@@ -103,6 +103,16 @@ export class CallGateway {
     });
   }
 
+  /** Whether the call's workflow still runs (its latest run, across continue-as-new); false once it closed or is gone. */
+  async isRunning(callId: string): Promise<boolean> {
+    try {
+      return (await this.client.workflow.getHandle(workflowIdFor(callId)).describe()).status.name === 'RUNNING';
+    } catch (err) {
+      if (isWorkflowGone(err)) return false;
+      throw fromTemporal(err, callId);
+    }
+  }
+
   private async call<T>(callId: string, fn: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<T>): Promise<T> {
     try {
       return await fn(this.client.workflow.getHandle(workflowIdFor(callId)));

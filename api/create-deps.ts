@@ -5,11 +5,12 @@ import { openStores } from '../config/stores.js';
 import { selectCall } from '../activities/store/calls-table.js';
 import { CallGateway } from './call-gateway.js';
 import type { ApiDeps } from './deps.js';
+import { CallFeed } from './live/call-feed.js';
 
 export const TOKEN_TTL_SECONDS = 3600;
 
 /** Opens the API's connections from configuration; `close` releases them. */
-export async function connectDeps(config: Config, logger: Logger): Promise<ApiDeps & { close(): Promise<void> }> {
+export async function connectDeps(config: Config, logger: Logger): Promise<ApiDeps & { feed: CallFeed; close(): Promise<void> }> {
   const { pool, redis } = openStores({ databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL }, logger);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
@@ -18,8 +19,11 @@ export async function connectDeps(config: Config, logger: Logger): Promise<ApiDe
     { taskQueue: config.TEMPORAL_TASK_QUEUE, call: callConfigOf(config), updateTimeoutMs: config.UPDATE_TIMEOUT },
     async (callId) => (await selectCall(pool, callId)) !== null,
   );
+  const feed = new CallFeed(redis, logger);
   return {
     gateway,
+    feed,
+    streamHeartbeatMs: config.STREAM_HEARTBEAT,
     stores: { pool, redis },
     auth: { adminKey: config.ADMIN_API_KEY!, jwtSecret: config.JWT_SECRET!, tokenTtlSeconds: TOKEN_TTL_SECONDS },
     webhooks: {
@@ -36,6 +40,7 @@ export async function connectDeps(config: Config, logger: Logger): Promise<ApiDe
       redis: () => redis.ping(),
     },
     async close() {
+      feed.close();
       await Promise.allSettled([connection.close(), pool.end(), redis.quit()]);
     },
   };

@@ -3,6 +3,7 @@ import type { Stores } from '../activities/store/call-reader.js';
 import type { AuthSettings } from './auth.js';
 import type { CallGateway } from './call-gateway.js';
 import type { TrustProxy } from './client-ip.js';
+import type { CallFeed } from './live/call-feed.js';
 
 export interface WebhookSettings {
   /** Twilio's auth token: the key of X-Twilio-Signature. */
@@ -40,4 +41,8 @@ export interface ApiDeps {
   checks: Record<string, () => Promise<unknown>>;
   /** Structured request logs; silent when absent (tests). */
   logger?: Logger;
+  /** Recorded batches for live streams; the app makes one on `stores.redis` when absent (it connects on the first stream). */
+  feed?: CallFeed;
+  /** How often an open stream sends a heartbeat comment and checks that its call's workflow still runs (STREAM_HEARTBEAT, 15 s). */
+  streamHeartbeatMs?: number;
 }

@@ -14,6 +14,8 @@ const server = serve({ fetch: createApp({ ...deps, logger }).fetch, port: config
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    // Open streams would hold the server open: end them first (clients reconnect to another process).
+    deps.feed.close();
     server.close(async () => {
       await deps.close();
       logger.info('api stopped');

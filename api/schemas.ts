@@ -93,8 +93,29 @@ export const VoiceTurnBody = z
   .strict()
   .openapi('VoiceTurn');
 export const DropBody = z.object({ reason: text().max(200).optional(), eventId: key.optional() }).strict().openapi('Drop');
+/** The drop as a closing page's beacon sends it: a form that carries its own token (RFC 6750 §2.2), since a beacon sets no headers. */
+export const DropForm = z
+  .object({
+    access_token: z.string().max(4096).optional().openapi({ description: "the chat client's JWT, when no Authorization header can be sent" }),
+    reason: text().max(200).optional(),
+    eventId: key.optional(),
+  })
+  .strict()
+  .openapi('DropForm');
 export const ResumeBody = z.object({ eventId: key.optional() }).strict().openapi('Resume');
 export const EndBody = z.object({ disposition: z.enum(DISPOSITIONS).optional(), reason: text().max(200).optional(), eventId: key.optional() }).strict().openapi('End');
+
+export const StreamHeaders = z.object({
+  'last-event-id': z
+    .string()
+    .regex(/^\d{1,9}$/, 'the id of the last turn event received')
+    .optional()
+    .openapi({ description: 'resume after this turn seq (EventSource sends it when it reconnects)', example: '12' }),
+});
+export const StreamSchema = z.string().openapi({
+  description: 'Server-Sent Events: `event: call` (data: the call view) whenever it changes; `event: turn` (data: a turn, id: its seq) for each turn; comment lines as heartbeats. Ends after a view whose status is ended, or when the call closes.',
+  example: 'event: turn\ndata: {"seq":1,"role":"user","text":"hello","at":"2026-01-01T00:00:00.000Z"}\nid: 1\n\nevent: call\ndata: {"callId":"c1","status":"active",...}\n\n',
+});
 
 /** The Idempotency-Key header stands in for eventId or messageId, with the same limits. */
 export const IdempotencyHeaders = z.object({ 'idempotency-key': key.optional() });

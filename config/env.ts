@@ -63,6 +63,8 @@ const schema = z.object({
   RESPONDER_TIMEOUT: duration('15s'),
   // How long the API waits for a call to answer an update (a chat message, drop, end) before 503 `timeout`.
   UPDATE_TIMEOUT: duration('60s'),
+  // An open call stream sends a heartbeat comment this often (proxies close idle connections) and checks the call's workflow still runs.
+  STREAM_HEARTBEAT: duration('15s').refine((ms) => ms >= 1000, 'must be at least 1s'),
   WORKER_METRICS_PORT: port(9464),
   // Workflows kept in the worker's sticky cache; evicted calls replay from history when they next wake.
   WORKER_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/env.js';
 import { migrate } from '../db/migrate.js';
 import { startPostgres } from './services/postgres.js';
 import { spawnPrefixed, startTogether, waitUntil, type Stoppable } from './services/process.js';
@@ -13,6 +14,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
 const dataDir = resolve(env.CALLWRIGHT_DATA_DIR ?? join(root, '.data'));
 const apiPort = Number(env.PORT ?? 3000);
+/** Who the printed chat link talks as. */
+const DEMO_CALLER = '+15550100100';
 
 const running: Stoppable[] = [];
 let stopping = false;
@@ -76,9 +79,26 @@ try {
       ['Redis', redact(urls.REDIS_URL)],
       ...(local.length ? [['Data dir', dataDir] as [string, string]] : []),
     ]);
+    // Outside the box: a token is longer than any line in it.
+    await chatLink(api).then(
+      (link) => console.log(`Chat as ${DEMO_CALLER} (the link works for an hour): ${link}`),
+      (err: Error) => console.error(`warning: no chat link: ${err.message}`),
+    );
   }
 } catch (err) {
   await shutdown(1, `start failed: ${(err as Error).message}`);
+}
+
+/** A /chat link for the demo caller, its token minted by the API with the operators' key, as an operator would. */
+async function chatLink(api: string): Promise<string> {
+  const res = await fetch(`${api}/v1/auth/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${loadConfig(env).ADMIN_API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ subject: DEMO_CALLER }),
+  });
+  if (!res.ok) throw new Error(`POST /v1/auth/tokens answered ${res.status}`);
+  const { token } = (await res.json()) as { token: string };
+  return `${api}/chat#token=${token}`;
 }
 
 function redact(url: string): string {

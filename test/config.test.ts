@@ -15,7 +15,9 @@ describe('configuration', () => {
 
   it('has the documented defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, TEMPORAL_ADDRESS: 'localhost:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'calls', RESUME_WINDOW: 600_000, IDLE_TIMEOUT: 1_800_000 });
+    expect(c).toMatchObject({ PORT: 3000, TEMPORAL_ADDRESS: 'localhost:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'calls', RESUME_WINDOW: 600_000, IDLE_TIMEOUT: 1_800_000, STREAM_HEARTBEAT: 15_000 });
+    // A heartbeat also asks Temporal about the call: not more than once a second per stream.
+    expect(() => loadConfig({ STREAM_HEARTBEAT: '500ms' })).toThrow(/STREAM_HEARTBEAT: must be at least 1s/);
   });
 
   it('names every bad variable', () => {

@@ -130,6 +130,16 @@ describe('OpenAPI conformance of live answers', () => {
     const viewSchema = doc.paths['/v1/calls/{callId}']!.get.responses['200'].content['application/json'].schema;
     expect(validate('probe', viewSchema, { callId: chat })).not.toBeNull();
     await expectEverywhere(h, chat, { status: 'ended' });
+    // The stream of an ended call sends its transcript and last view, then ends; a closing page's drop (a form with its token) comes too late.
+    const jwt = token.authorization.replace(/^Bearer /, '');
+    const live: Call[] = [
+      { op: 'GET /v1/calls/{callId}/stream', path: `/v1/calls/${chat}/stream`, headers: { authorization: token.authorization } },
+      { op: 'GET /v1/calls/{callId}/stream', path: `/v1/calls/${chat}/stream`, headers: { ...admin, 'last-event-id': 'latest' } },
+      { op: 'GET /v1/calls/{callId}/stream', path: `/v1/calls/${missing}/stream`, headers: admin },
+      { op: 'GET /v1/calls/{callId}/stream', path: `/v1/calls/${chat}/stream`, headers: other },
+      { op: 'POST /v1/calls/{callId}/drop', path: `/v1/calls/${chat}/drop`, body: new URLSearchParams({ access_token: jwt }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+    ];
+    for (const call of live) await conforms(call);
     // Profiles last: erasing the caller's transcripts drops the ended call's cached view.
     const profiles: Call[] = [
       { op: 'PUT /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ name: 'Ada' }), headers: token },

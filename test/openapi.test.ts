@@ -15,8 +15,8 @@ const app = createApp({
   checks: {},
 });
 
-/** Served but deliberately not operations of the API: the documents themselves and Prometheus' scrape. */
-const NOT_DOCUMENTED = ['/openapi.json', '/docs', '/docs/assets/start.js', '/docs/assets/:name', '/metrics'];
+/** Served but deliberately not operations of the API: the documents themselves, Prometheus' scrape and the chat client's page. */
+const NOT_DOCUMENTED = ['/openapi.json', '/docs', '/docs/assets/start.js', '/docs/assets/:name', '/metrics', '/chat', '/chat/chat.js', '/chat/chat.css'];
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 async function document() {

@@ -15,6 +15,15 @@ export const keys = {
   leg: (legId: string) => `leg:${legId}`,
 };
 
+/** The pub/sub channel of a call's recorded batches: API processes fan them out to the call's streams. */
+export const liveChannel = (callId: string) => `live:call:${callId}`;
+
+/** What each recorded batch publishes on the call's channel: its latest view and the turns it added. */
+export interface LiveBatch {
+  call: CallView;
+  turns: Turn[];
+}
+
 // Writes the view only if it is not older than the cached one (a retried activity may arrive late).
 const SET_VIEW = `
 local cur = redis.call('HGET', KEYS[1], 'version')
@@ -29,9 +38,16 @@ const DEL_IF = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call(
  * Mirrors recorded events into Redis. Every command is idempotent, so retries double nothing. A call that
  * starts owns its own id as a leg (unless a callback already joined that leg elsewhere): webhooks that
  * address it then find it without asking PostgreSQL. Answers how many turns the cache held before these,
- * in the same round trip, so the caller can tell a flushed cache from a warm one.
+ * in the same round trip, so the caller can tell a flushed cache from a warm one. `publish` announces the
+ * batch to live streams in the same transaction, so a stream that hears of it finds the cache updated;
+ * a retried batch is published again, and streams drop what they already sent.
  */
-export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[], started = false): Promise<{ cachedBefore: number }> {
+export async function cacheEvent(
+  redis: Redis,
+  call: CallView,
+  turns: Turn[],
+  { started = false, publish = false }: { started?: boolean; publish?: boolean } = {},
+): Promise<{ cachedBefore: number }> {
   const m = redis.multi();
   if (started) m.set(keys.leg(call.callId), call.callId, 'EX', LEG_TTL_SECONDS, 'NX');
   m.eval(SET_VIEW, 1, keys.call(call.callId), call.version, JSON.stringify(call), TTL_SECONDS);
@@ -50,11 +66,12 @@ export async function cacheEvent(redis: Redis, call: CallView, turns: Turn[], st
   } else {
     m.eval(DEL_IF, 1, keys.dropped(call.from), call.callId);
   }
+  if (publish) m.publish(liveChannel(call.callId), JSON.stringify({ call, turns } satisfies LiveBatch));
   const results = await execOrThrow(m);
   return { cachedBefore: Number(results[counted][1]) };
 }
 
-/** Refills the cache from PostgreSQL rows after a flush or eviction. */
+/** Refills the cache from PostgreSQL rows after a flush or eviction; nothing new happened, so nothing is published. */
 export async function refill(redis: Redis, call: CallView, recent: Turn[]): Promise<void> {
   await cacheEvent(redis, call, recent);
 }

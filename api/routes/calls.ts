@@ -1,6 +1,7 @@
 // Chat clients and operators: start, read, message, drop, resume, end.
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
 import { readCall, readTurns } from '../../activities/store/call-reader.js';
 import { selectEvents } from '../../activities/store/calls-table.js';
 import type { CallEvent, CallView } from '../../workflows/types.js';
@@ -8,10 +9,12 @@ import { assertOwner, type AuthEnv, type Principal } from '../auth.js';
 import { prepareStart } from '../call-start.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { CallFeed } from '../live/call-feed.js';
+import { openCallStream } from '../live/call-stream.js';
 import { bearer, body, callErrors, errors, json, router } from '../openapi.js';
 import {
-  CallIdParam, CallViewSchema, DropBody, ErrorSchema, EventsPage, EventsQuery, EndBody, IdempotencyHeaders, MessageBody, MessageReplySchema, ResumeBody, StartCallBody,
-  TurnsPage, TurnsQuery, VoiceTurnBody,
+  CallIdParam, CallViewSchema, DropBody, DropForm, ErrorSchema, EventsPage, EventsQuery, EndBody, IdempotencyHeaders, MessageBody, MessageReplySchema, ResumeBody, StartCallBody,
+  StreamHeaders, StreamSchema, TurnsPage, TurnsQuery, VoiceTurnBody,
 } from '../schemas.js';
 
 const tags = ['calls'];
@@ -40,7 +43,19 @@ const voiceTurnRoute = route({
   method: 'post', path: '/{callId}/turns', summary: 'Record a transcribed voice turn',
   request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(VoiceTurnBody) }, responses: { 202: json(CallViewSchema.pick({ callId: true }), 'accepted'), ...callErrors },
 });
-const dropRoute = route({ method: 'post', path: '/{callId}/drop', summary: 'Report a disconnect', request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(DropBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
+const streamRoute = route({
+  method: 'get', path: '/{callId}/stream', summary: 'Live updates as Server-Sent Events (call views and turns; Last-Event-ID resumes after a turn)',
+  request: { params: CallIdParam, headers: StreamHeaders },
+  responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: StreamSchema } } }, ...callErrors },
+});
+const dropRoute = route({
+  method: 'post', path: '/{callId}/drop', summary: 'Report a disconnect (JSON, or a form with access_token from a closing page)',
+  request: {
+    params: CallIdParam, headers: IdempotencyHeaders,
+    body: { content: { 'application/json': { schema: DropBody }, 'application/x-www-form-urlencoded': { schema: DropForm } }, required: false },
+  },
+  responses: { 200: json(CallViewSchema), ...callErrors },
+});
 const resumeRoute = route({
   method: 'post', path: '/{callId}/resume', summary: 'Resume a dropped call within its window',
   request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(ResumeBody, false) }, responses: { 200: json(CallViewSchema), 410: json(ErrorSchema, 'resume window expired'), ...callErrors },
@@ -52,7 +67,10 @@ function eventKey(given: string | undefined, header: string | undefined, kind: s
   return given ?? (header ? `${kind}:${header}` : `${kind}:${randomUUID()}`);
 }
 
-export function callRoutes({ gateway, stores, outboundCalls }: ApiDeps): OpenAPIHono<AuthEnv> {
+const HEARTBEAT_MS = 15_000;
+
+export function callRoutes({ gateway, stores, outboundCalls, logger, feed = new CallFeed(stores.redis, logger), streamHeartbeatMs = HEARTBEAT_MS }: ApiDeps): OpenAPIHono<AuthEnv> {
+  const streams = { stores, feed, logger, heartbeatMs: streamHeartbeatMs, isRunning: (callId: string) => gateway.isRunning(callId) };
   /** Loads the call and checks the principal may reach it. */
   async function owned(principal: Principal, callId: string): Promise<CallView> {
     // Calls a webhook just started may not be persisted yet: the workflow knows them.
@@ -128,9 +146,18 @@ export function callRoutes({ gateway, stores, outboundCalls }: ApiDeps): OpenAPI
       if (!(await gateway.signal(callId, { type: 'turn', key, role, text, at }))) throw new ApiError('call_ended', 'the call has ended');
       return c.json({ callId }, 202);
     })
+    .openapi(streamRoute, async (c) => {
+      const call = await owned(c.get('principal'), c.req.valid('param').callId);
+      // HEAD is answered by this handler too: its body is never read, so it must not open a stream.
+      if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'text/event-stream' });
+      // Subscribed before the response starts: a Redis that is down is a 503, not a stream that never moves.
+      const live = await openCallStream(streams, call, Number(c.req.valid('header')['last-event-id'] ?? 0));
+      return streamSSE(c, (sse) => live.run(sse));
+    })
     .openapi(dropRoute, async (c) => {
       const { callId } = c.req.valid('param');
-      const { reason, eventId } = c.req.valid('json');
+      // One of the two is the body as sent (the other is {}); the form's token was used by authenticate.
+      const { reason, eventId } = { ...c.req.valid('json'), ...c.req.valid('form') };
       const key = eventKey(eventId, c.req.header('idempotency-key'), 'drop');
       return c.json(await update(c.get('principal'), callId, { type: 'drop', key, reason }), 200);
     })
