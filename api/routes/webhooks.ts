@@ -10,7 +10,7 @@ import { ErrorSchema } from '../schemas.js';
 import { feedEvent, feedStart, startSignal } from '../webhooks/feed-events.js';
 import { ownLeg, resolveLeg } from '../webhooks/leg-map.js';
 import { Accepted, FeedEvent, FeedSignatureHeader, TwilioSignatureHeader, TwilioStatusCallback } from '../webhooks/schemas.js';
-import { verifyFeedSignature } from '../webhooks/signed-feed.js';
+import { verifyFeedSignature } from '../../common/feed-signature.js';
 import { twilioCallbacks } from '../webhooks/twilio-callbacks.js';
 import { toCallback } from '../webhooks/twilio-events.js';
 import { formParams, isValidTwilioSignature, signedUrl } from '../webhooks/twilio-signature.js';
