@@ -57,6 +57,7 @@ export const CallViewSchema = z
     context: z.record(z.string(), z.unknown()),
     legs: z.array(z.string()),
     agent: z.object({ agentId: z.string(), version: z.number().int(), name: z.string() }).nullable().openapi({ description: 'the agent the call was started with' }),
+    durationSeconds: z.number().int().nullable().openapi({ description: 'answered to ended, in whole seconds; null while open or when never answered' }),
   })
   .passthrough()
   .openapi('Call');

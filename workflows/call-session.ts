@@ -2,6 +2,7 @@
 // gather in a batch that one local activity writes in one transaction (`flush`).
 import { ApplicationFailure, log, patched } from '@temporalio/workflow';
 import { recorder, responder, store } from './activities.js';
+import { withDuration } from './call-duration.js';
 import { Dedup, type DedupSnapshot } from './dedup.js';
 import { ended, initialView, transition } from './lifecycle.js';
 import { CallErrorType, type ChatMessage } from './messages.js';
@@ -44,7 +45,8 @@ export class CallSession {
     snapshot: SessionSnapshot | undefined,
     readonly batched: boolean,
   ) {
-    this.call = snapshot?.call ?? initialView(start, workflowId, Date.now());
+    // A call carried over by code from before durations has none in its view.
+    this.call = snapshot ? withDuration(snapshot.call) : initialView(start, workflowId, Date.now());
     this.recorded = this.call;
     this.lastActivityMs = snapshot?.lastActivityMs ?? Date.now();
     this.dedup = new Dedup(snapshot?.dedup);

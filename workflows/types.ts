@@ -42,6 +42,8 @@ export interface CallView {
   legs: string[];
   /** The agent the call was started with (its configuration is snapshotted then), or null. */
   agent: AgentRef | null;
+  /** Answered to ended in whole seconds; null while open or when never answered (see call-duration.ts). */
+  durationSeconds: number | null;
   /** Sequence of the last recorded event: orders writes to PostgreSQL and Redis. */
   version: number;
 }
