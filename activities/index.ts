@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { RecordBatch } from '../workflows/types.js';
+import { postReport, type ReportInput } from './report.js';
 import type { Responder, ResponderInput } from './responder/types.js';
 import { cacheEvent, RECENT_TURNS, refill } from './store/call-cache.js';
 import { readCall, readRecentTurns } from './store/call-reader.js';
@@ -17,9 +18,11 @@ export interface ActivityDeps {
   pool: pg.Pool;
   redis: Redis;
   responder: Responder;
+  /** WEBHOOK_SECRET: signs end-of-call reports (without it a report fails at once). */
+  webhookSecret?: string;
 }
 
-export function createActivities({ pool, redis, responder }: ActivityDeps) {
+export function createActivities({ pool, redis, responder, webhookSecret }: ActivityDeps) {
   /**
    * Writes a batch to PostgreSQL in one transaction, then mirrors it to Redis. Transient errors propagate
    * so Temporal retries; events PostgreSQL refuses for their data are stored as rejected and returned
@@ -53,6 +56,11 @@ export function createActivities({ pool, redis, responder }: ActivityDeps) {
     /** Retention: one batch of ended calls past the cut-off, deleted with their rows and cache. */
     async purgeEndedCalls({ endedBefore, batch }: { endedBefore: string; batch: number }) {
       return purgeEnded(pool, redis, endedBefore, batch);
+    },
+
+    /** POSTs the end-of-call report once; non-2xx and network errors throw, so Temporal retries. */
+    async sendReport(input: ReportInput) {
+      return postReport(pool, webhookSecret, input);
     },
 
     /** Asks the configured responder for the reply to the user's latest turn. */

@@ -217,7 +217,11 @@ const agentFields = {
   topics: z.array(text().min(1).max(60)).max(100),
   resumeWindow: duration,
   idleTimeout: duration,
-  reportUrl: z.string().url().max(2000),
+  reportUrl: z
+    .string()
+    .max(2000)
+    .refine((u) => URL.canParse(u) && ['http:', 'https:'].includes(new URL(u).protocol), 'an http:// or https:// URL')
+    .openapi({ description: 'where the end-of-call report is POSTed (over REPORT_URL)', example: 'https://example.com/callwright/reports' }),
 };
 type AgentFields = typeof agentFields;
 const optional = <T extends Record<string, z.ZodType>>(fields: T) =>

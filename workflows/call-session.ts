@@ -6,6 +6,7 @@ import { withDuration } from './call-duration.js';
 import { Dedup, type DedupSnapshot } from './dedup.js';
 import { ended, initialView, transition } from './lifecycle.js';
 import { CallErrorType, type ChatMessage } from './messages.js';
+import type { ReportOutcome } from './report.js';
 import { scriptedReply, type Answer } from './scripted-responder.js';
 import type { AgentSnapshot, CallConfig, CallEvent, CallView, Disposition, MessageReply, RecordBatch, RecordedEventType, Role, StartCall, Turn } from './types.js';
 
@@ -121,6 +122,12 @@ export class CallSession {
   /** A durable timer fired: the window or the idle timeout passed. */
   async expire(disposition: Disposition, reason: string): Promise<void> {
     await this.record({ key: `timer:${disposition}:${this.call.version}`, type: 'timeout', applied: true, payload: { disposition, reason } }, ended(this.call, disposition, Date.now()));
+  }
+
+  /** Records how the end-of-call report went; the call itself stays as it ended. */
+  async reported(outcome: ReportOutcome): Promise<void> {
+    await this.record({ key: outcome.eventId, type: 'report', applied: true, payload: { ...outcome } }, this.call);
+    if (this.unrecorded) await this.flush();
   }
 
   /**

@@ -59,6 +59,8 @@ export interface CallConfig {
    * Absent in calls started before the scripted assistant moved into the workflow: they keep the activity.
    */
   responder?: ResponderKind;
+  /** Where the end-of-call report is POSTed: the agent's `reportUrl`, else REPORT_URL. Absent: no report (and in older calls). */
+  reportUrl?: string;
 }
 
 export const RESPONDER_KINDS = ['scripted', 'model'] as const;
@@ -118,7 +120,7 @@ export type CallEvent =
 
 export type CallEventType = CallEvent['type'];
 /** Every type in call_events: the events above, those the workflow records of its own, and events PostgreSQL refused (stored in their place). */
-export const RECORDED_EVENT_TYPES = ['started', 'answered', 'turn', 'message', 'reply', 'drop', 'resume', 'end', 'leg', 'timeout', 'event_rejected'] as const;
+export const RECORDED_EVENT_TYPES = ['started', 'answered', 'turn', 'message', 'reply', 'drop', 'resume', 'end', 'leg', 'timeout', 'event_rejected', 'report'] as const;
 export type RecordedEventType = (typeof RECORDED_EVENT_TYPES)[number];
 
 /** One row of call_events as the workflow hands it to persistence. */

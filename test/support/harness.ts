@@ -71,7 +71,7 @@ export async function createHarness(options: HarnessOptions = {}) {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { pool, redis, responder: options.responder ?? scriptedResponder },
+      deps: { pool, redis, responder: options.responder ?? scriptedResponder, webhookSecret: WEBHOOK_SECRET },
       workflowBundle: { codePath: inject('workflowBundlePath') },
     });
     running = worker.run();
