@@ -10,7 +10,7 @@ export interface ReportOutcome {
   delivered: boolean;
   /** The receiver's last HTTP status; null when it never answered. */
   status: number | null;
-  /** Attempts made; null when the last one ended without a word (it timed out). */
+  /** Attempts made; null when the last failure carried no count (an attempt that timed out, a non-retryable error). */
   attempts: number | null;
   /** Why the last attempt failed, when the report was given up. */
   error?: string;
