@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { RecordBatch } from '../workflows/types.js';
+import { postReport, type ReportInput } from './report.js';
 import type { Responder, ResponderInput } from './responder/types.js';
 import { cacheEvent, RECENT_TURNS, refill } from './store/call-cache.js';
 import { readCall, readRecentTurns } from './store/call-reader.js';
@@ -20,9 +21,11 @@ export interface ActivityDeps {
   responder: Responder;
   /** Places outbound calls; absent when TWILIO_ACCOUNT_SID is not set (a dial then ends its call `failed`). */
   twilio?: TwilioCallSettings;
+  /** WEBHOOK_SECRET: signs end-of-call reports (without it a report fails at once). */
+  webhookSecret?: string;
 }
 
-export function createActivities({ pool, redis, responder, twilio }: ActivityDeps) {
+export function createActivities({ pool, redis, responder, twilio, webhookSecret }: ActivityDeps) {
   /**
    * Writes a batch to PostgreSQL in one transaction, then mirrors it to Redis. Transient errors propagate
    * so Temporal retries; events PostgreSQL refuses for their data are stored as rejected and returned
@@ -57,6 +60,11 @@ export function createActivities({ pool, redis, responder, twilio }: ActivityDep
     /** Retention: one batch of ended calls past the cut-off, deleted with their rows and cache. */
     async purgeEndedCalls({ endedBefore, batch }: { endedBefore: string; batch: number }) {
       return purgeEnded(pool, redis, endedBefore, batch);
+    },
+
+    /** POSTs the end-of-call report once; non-2xx and network errors throw, so Temporal retries. */
+    async sendReport(input: ReportInput) {
+      return postReport(pool, webhookSecret, input);
     },
 
     /** Asks the configured responder for the reply to the user's latest turn. */

@@ -24,7 +24,7 @@ export async function prepareStart({ pool }: Stores, start: StartCall, agentId?:
   };
 }
 
-/** What an agent changes of a call's settings: its windows, and who answers chat turns. */
+/** What an agent changes of a call's settings: its windows, who answers chat turns, where its report goes. */
 function agentSettings(agent: AgentView): Partial<CallConfig> {
   const resumeWindowMs = agent.resumeWindow ? parseDuration(agent.resumeWindow) : null;
   const idleTimeoutMs = agent.idleTimeout ? parseDuration(agent.idleTimeout) : null;
@@ -32,5 +32,6 @@ function agentSettings(agent: AgentView): Partial<CallConfig> {
     ...(resumeWindowMs ? { resumeWindowMs } : {}),
     ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
     ...(agent.responder ? { responder: agent.responder.kind === 'openai' ? 'model' : 'scripted' } : {}),
+    ...(agent.reportUrl ? { reportUrl: agent.reportUrl } : {}),
   };
 }

@@ -57,6 +57,7 @@ export const CallViewSchema = z
     context: z.record(z.string(), z.unknown()),
     legs: z.array(z.string()),
     agent: z.object({ agentId: z.string(), version: z.number().int(), name: z.string() }).nullable().openapi({ description: 'the agent the call was started with' }),
+    durationSeconds: z.number().int().nullable().openapi({ description: 'answered to ended, in whole seconds; null while open or when never answered' }),
   })
   .passthrough()
   .openapi('Call');
@@ -247,7 +248,11 @@ const agentFields = {
   topics: z.array(text().min(1).max(60)).max(100),
   resumeWindow: duration,
   idleTimeout: duration,
-  reportUrl: z.string().url().max(2000),
+  reportUrl: z
+    .string()
+    .max(2000)
+    .refine((u) => URL.canParse(u) && ['http:', 'https:'].includes(new URL(u).protocol), 'an http:// or https:// URL')
+    .openapi({ description: 'where the end-of-call report is POSTed (over REPORT_URL)', example: 'https://example.com/callwright/reports' }),
 };
 type AgentFields = typeof agentFields;
 const optional = <T extends Record<string, z.ZodType>>(fields: T) =>

@@ -3,7 +3,7 @@
 // Measures a signed Twilio status callback, a signed generic feed event and a chat message round trip.
 import { randomUUID } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
-import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { signFeedBody } from '../common/feed-signature.js';
 
 const api = process.env.API_URL ?? 'http://localhost:3000';
 const admin = process.env.ADMIN_API_KEY ?? 'dev-admin-key-change-me';

@@ -1,7 +1,7 @@
 // Callwright's own paths, driven through its public HTTP API the way clients and pipelines call it.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { signFeedBody } from '../common/feed-signature.js';
 import { secrets, type BenchStack } from './stack.js';
 import { concurrentStreams, inFlight, rate, sequential, sleep, type Latency, type Throughput } from './stats.js';
 

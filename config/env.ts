@@ -15,11 +15,9 @@ const duration = (fallback: string) =>
       return ms ?? 0;
     });
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-const url = (fallback: string, protocols: string[]) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), { message: `must be a ${protocols.join(' or ')}// URL` });
+const urlOf = (protocols: string[]) =>
+  z.string().refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), { message: `must be a ${protocols.join(' or ')}// URL` });
+const url = (fallback: string, protocols: string[]) => urlOf(protocols).default(fallback);
 const secret = z.string().min(16, 'must be at least 16 characters').optional();
 
 const schema = z.object({
@@ -44,6 +42,8 @@ const schema = z.object({
       return ms ?? 0;
     }),
   RETENTION_EVERY: duration('1d'),
+  // Where end-of-call reports go for calls whose agent names no reportUrl; unset: no report.
+  REPORT_URL: urlOf(['http:', 'https:']).optional(),
   ADMIN_API_KEY: secret,
   JWT_SECRET: secret,
   WEBHOOK_SECRET: secret,
@@ -143,6 +143,7 @@ export function callConfigOf(config: Config): CallConfig {
     historyLimit: config.HISTORY_LIMIT,
     // With a model configured, replies come from an activity; the scripted assistant runs in the workflow.
     responder: config.RESPONDER_URL ? 'model' : 'scripted',
+    ...(config.REPORT_URL ? { reportUrl: config.REPORT_URL } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { signFeedBody } from '../common/feed-signature.js';
 import { secrets, startBenchStack, type BenchStack } from '../bench/stack.js';
 import { checkDb, settle, snapshot, type DbVerdict, type LoggedRequest } from './fuzz/db-check.js';
 import { ensureSchemathesis } from './fuzz/venv.js';

@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResponderInput } from '../activities/responder/types.js';
 import { turnRows } from './support/assertions.js';
-import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { signFeedBody } from '../common/feed-signature.js';
 import { createHarness, eventually, newCallId, WEBHOOK_SECRET, type Harness } from './support/harness.js';
 
 let h: Harness;

@@ -5,7 +5,7 @@ import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallGateway } from '../api/call-gateway.js';
 import { createApp } from '../api/app.js';
-import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { signFeedBody } from '../common/feed-signature.js';
 import { freePort } from '../scripts/services/process.js';
 import { ADMIN_KEY, auth, createHarness, newCallId, WEBHOOK_SECRET, type Harness } from './support/harness.js';
 

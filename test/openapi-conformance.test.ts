@@ -6,7 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { SignJWT } from 'jose';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { signFeedBody } from '../common/feed-signature.js';
 import { expectEverywhere } from './support/assertions.js';
 import { ADMIN_KEY, createHarness, EXOTEL_PASSWORD, EXOTEL_USER, newCallId, PUBLIC_BASE_URL, TWILIO_TOKEN, VONAGE_SECRET, WEBHOOK_SECRET, type Harness } from './support/harness.js';
 

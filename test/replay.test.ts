@@ -1,6 +1,9 @@
 // Replays committed histories of every released shape of the call workflow against today's code.
 // Record new ones after a shape change with `npm run record-histories` (bump SHAPE first, keep old files).
+import { once } from 'node:events';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +122,26 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     await h.request('POST', `/calls/${id}/end`, {});
     await h.handle(id).result();
     await save('chat-agent-resume-active', id);
+  });
+
+  it('end-of-call report: refused once, an open answered while it retries, then delivered', async () => {
+    let refused = 0;
+    const receiver = createServer((req, res) => void req.resume().on('end', () => res.writeHead(refused++ === 0 ? 503 : 200).end()));
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    try {
+      const id = newCallId();
+      const start: StartCall = { callId: id, channel: 'chat', direction: 'inbound', from: '+15550000008', to: null, provider: null, answered: true, metadata: {}, key: `start:${id}` };
+      await h.gateway.start(start, { reportUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/reports` });
+      await h.request('POST', `/calls/${id}/messages`, { text: 'hello', messageId: 'm1' });
+      await h.request('POST', `/calls/${id}/end`, {});
+      await eventually(() => expect(refused).toBeGreaterThan(0));
+      await h.gateway.start(start);
+      await h.handle(id).result();
+      await save('chat-report-retried', id);
+    } finally {
+      receiver.close();
+    }
   });
 
   it('a burst of signals queued before a worker polls: one batch', async () => {

@@ -2,7 +2,7 @@
 // over HTTP, and the busier worker SIGKILLed mid-load. Every call ends up whole: no turn lost or doubled.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { signFeedBody } from '../common/feed-signature.js';
 import type { MessageReply } from '../workflows/types.js';
 import { startApiProcess, type ApiProcess } from './support/api-process.js';
 import { cachedTurns, eventRows, expectEverywhere, turnRows } from './support/assertions.js';

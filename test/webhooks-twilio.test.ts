@@ -2,7 +2,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signFeedBody } from '../api/webhooks/signed-feed.js';
+import { signFeedBody } from '../common/feed-signature.js';
 import { eventRows, expectEverywhere, turnRows } from './support/assertions.js';
 import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET, type Harness } from './support/harness.js';
 

@@ -24,7 +24,7 @@ const worker = await createCallWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  deps: { pool, redis, responder, twilio: twilioCallSettings(config) },
+  deps: { pool, redis, responder, twilio: twilioCallSettings(config), webhookSecret: config.WEBHOOK_SECRET },
   maxCachedWorkflows: config.WORKER_CACHE_SIZE,
 });
 logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: `:${config.WORKER_METRICS_PORT}/metrics` }, 'worker polling');

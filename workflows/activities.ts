@@ -30,3 +30,13 @@ export const dialer = proxyActivities<CallActivities>({
   scheduleToCloseTimeout: '3 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [PROVIDER_REFUSED] },
 });
+
+/**
+ * The end-of-call report: the receiver may be down for hours, so attempts back off to one every 10 minutes
+ * and go on for a day; each waits at most 30 seconds for an answer.
+ */
+export const reporter = proxyActivities<CallActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});

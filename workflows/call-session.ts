@@ -2,9 +2,11 @@
 // gather in a batch that one local activity writes in one transaction (`flush`).
 import { ActivityFailure, ApplicationFailure, isCancellation, log, patched } from '@temporalio/workflow';
 import { dialer, recorder, responder, store } from './activities.js';
+import { withDuration } from './call-duration.js';
 import { Dedup, type DedupSnapshot } from './dedup.js';
 import { ended, initialView, transition } from './lifecycle.js';
 import { CallErrorType, type ChatMessage } from './messages.js';
+import type { ReportOutcome } from './report.js';
 import { scriptedReply, type Answer } from './scripted-responder.js';
 import {
   PROVIDER_REFUSED, type AgentSnapshot, type CallConfig, type CallEvent, type CallView, type Disposition, type MessageReply, type ProviderError, type RecordBatch,
@@ -47,7 +49,8 @@ export class CallSession {
     snapshot: SessionSnapshot | undefined,
     readonly batched: boolean,
   ) {
-    this.call = snapshot?.call ?? initialView(start, workflowId, Date.now());
+    // A call carried over by code from before durations has none in its view.
+    this.call = snapshot ? withDuration(snapshot.call) : initialView(start, workflowId, Date.now());
     this.recorded = this.call;
     this.lastActivityMs = snapshot?.lastActivityMs ?? Date.now();
     this.dedup = new Dedup(snapshot?.dedup);
@@ -141,6 +144,12 @@ export class CallSession {
   /** A durable timer fired: the window or the idle timeout passed. */
   async expire(disposition: Disposition, reason: string): Promise<void> {
     await this.record({ key: `timer:${disposition}:${this.call.version}`, type: 'timeout', applied: true, payload: { disposition, reason } }, ended(this.call, disposition, Date.now()));
+  }
+
+  /** Records how the end-of-call report went; the call itself stays as it ended. */
+  async reported(outcome: ReportOutcome): Promise<void> {
+    await this.record({ key: outcome.eventId, type: 'report', applied: true, payload: { ...outcome } }, this.call);
+    if (this.unrecorded) await this.flush();
   }
 
   /**

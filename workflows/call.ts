@@ -19,6 +19,7 @@ import {
   callEventSignal, callEventUpdate, callViewQuery, CallErrorType, chatMessageUpdate, openCallUpdate, type ChatMessage, type OpenedCall,
 } from './messages.js';
 import { describeCall, needsReindex, searchAttributesOf } from './operator-view.js';
+import { deliverReport, type ReportOutcome } from './report.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from './types.js';
 
 export interface CallWorkflowInput {
@@ -110,10 +111,27 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   }
   // Answer whatever is still queued (as ended) before the run closes.
   await drain(session, queue);
+  if (input.config.reportUrl) await reportEnded(session, queue, input.config.reportUrl);
   await condition(allHandlersFinished);
   await drain(session, queue);
   publish();
   return session.call;
+}
+
+/**
+ * Sends the end-of-call report and records how it went. Its retries may last hours; meanwhile the call
+ * keeps answering as ended (a repeated open, late signals), so queued work is drained as it comes.
+ */
+async function reportEnded(session: CallSession, queue: Work[], url: string): Promise<void> {
+  const report: { sent?: PromiseSettledResult<ReportOutcome> } = {};
+  void Promise.allSettled([deliverReport(session.call.callId, url)]).then(([sent]) => void (report.sent = sent));
+  while (!report.sent) {
+    await condition(() => report.sent !== undefined || queue.length > 0);
+    await drain(session, queue);
+  }
+  // Only a cancellation of the workflow itself is thrown; a report given up is an outcome.
+  if (report.sent.status === 'rejected') throw report.sent.reason;
+  await session.reported(report.sent.value);
 }
 
 /** Applies the queued work in order, records it, and only then answers the updates among it. */

@@ -1,4 +1,5 @@
 // The lifecycle table of the design contract as pure functions: no I/O, no clock of its own.
+import { withDuration } from './call-duration.js';
 import { CallErrorType } from './messages.js';
 import type { CallConfig, CallEvent, CallView, Disposition, Role, StartCall } from './types.js';
 
@@ -33,6 +34,7 @@ export function initialView(start: StartCall, workflowId: string, now: number): 
     // A provider's call is its first leg; a call that dials out learns its leg's id from the provider.
     legs: start.provider && !start.dial ? [start.callId] : [],
     agent: start.agent ? { agentId: start.agent.agentId, version: start.agent.version, name: start.agent.name } : null,
+    durationSeconds: null,
     version: 1,
   };
 }
@@ -96,7 +98,7 @@ export function dueTimeout(call: CallView, lastActivityMs: number, config: CallC
 }
 
 export function ended(call: CallView, disposition: Disposition, now: number): CallView {
-  return { ...call, status: 'ended', disposition, resumeDeadline: null, endedAt: iso(now) };
+  return withDuration({ ...call, status: 'ended', disposition, resumeDeadline: null, endedAt: iso(now) });
 }
 
 function ok(next: CallView, turn?: { role: Role; text: string }): Transition {

@@ -42,6 +42,8 @@ export interface CallView {
   legs: string[];
   /** The agent the call was started with (its configuration is snapshotted then), or null. */
   agent: AgentRef | null;
+  /** Answered to ended in whole seconds; null while open or when never answered (see call-duration.ts). */
+  durationSeconds: number | null;
   /** Sequence of the last recorded event: orders writes to PostgreSQL and Redis. */
   version: number;
 }
@@ -57,6 +59,8 @@ export interface CallConfig {
    * Absent in calls started before the scripted assistant moved into the workflow: they keep the activity.
    */
   responder?: ResponderKind;
+  /** Where the end-of-call report is POSTed: the agent's `reportUrl`, else REPORT_URL. Absent: no report (and in older calls). */
+  reportUrl?: string;
 }
 
 export const RESPONDER_KINDS = ['scripted', 'model'] as const;
@@ -128,7 +132,7 @@ export interface ProviderError {
 }
 
 /** Every type in call_events: the events above, those the workflow records of its own, and events PostgreSQL refused (stored in their place). */
-export const RECORDED_EVENT_TYPES = ['started', 'answered', 'turn', 'message', 'reply', 'drop', 'resume', 'end', 'leg', 'timeout', 'event_rejected'] as const;
+export const RECORDED_EVENT_TYPES = ['started', 'answered', 'turn', 'message', 'reply', 'drop', 'resume', 'end', 'leg', 'timeout', 'event_rejected', 'report'] as const;
 export type RecordedEventType = (typeof RECORDED_EVENT_TYPES)[number];
 
 /** One row of call_events as the workflow hands it to persistence. */

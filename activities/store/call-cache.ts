@@ -1,5 +1,6 @@
 // Redis as the hot cache: the call's view, its last turns, and who may call back. Losing it loses nothing.
 import type { Redis } from 'ioredis';
+import { withDuration } from '../../workflows/call-duration.js';
 import type { CallView, Turn } from '../../workflows/types.js';
 
 export const RECENT_TURNS = 50;
@@ -78,10 +79,10 @@ export async function refill(redis: Redis, call: CallView, recent: Turn[]): Prom
 
 export async function cachedCall(redis: Redis, callId: string): Promise<CallView | null> {
   const view = await redis.hget(keys.call(callId), 'view');
-  // Views cached before calls had agents lack the field.
   if (!view) return null;
+  // Views cached before calls had agents, or durations, lack those fields.
   const call = JSON.parse(view) as CallView;
-  return { ...call, agent: call.agent ?? null };
+  return withDuration({ ...call, agent: call.agent ?? null });
 }
 
 /** The cached recent turns, oldest first; null when the cache does not hold them. */

@@ -1,5 +1,6 @@
 // PostgreSQL access for calls, call_events, turns and callers: the system of record.
 import type pg from 'pg';
+import { withDuration } from '../../workflows/call-duration.js';
 import type { CallView, EventRecord, RecordBatch, Turn } from '../../workflows/types.js';
 
 /** One event as the regular `recordEvent` activity took it (calls recorded before batching). */
@@ -13,7 +14,7 @@ export interface RecordInput {
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export function rowToView(r: Record<string, any>): CallView {
-  return {
+  return withDuration({
     callId: r.call_id,
     workflowId: r.workflow_id,
     status: r.status,
@@ -36,7 +37,7 @@ export function rowToView(r: Record<string, any>): CallView {
     legs: r.legs,
     agent: r.agent ?? null,
     version: r.version,
-  };
+  });
 }
 
 const CALL_COLUMNS = [

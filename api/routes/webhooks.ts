@@ -15,7 +15,7 @@ import { twilioRoutes } from '../providers/twilio.js';
 import { vonageRoutes } from '../providers/vonage.js';
 import { feedEvent, feedStart, startSignal } from '../webhooks/feed-events.js';
 import { Accepted, FeedEvent, FeedSignatureHeader, webhookErrors } from '../webhooks/schemas.js';
-import { verifyFeedSignature } from '../webhooks/signed-feed.js';
+import { verifyFeedSignature } from '../../common/feed-signature.js';
 
 function feedSignature(settings: WebhookSettings): MiddlewareHandler {
   return async function feedSignature(c, next) {

@@ -1,6 +1,6 @@
 // The clients of a chaos run: a chat app and a voice pipeline that retry with the same message or event id
 // until the API accepts, the way a well-behaved client rides out an outage. Every failed attempt is tallied.
-import { signFeedBody } from '../../api/webhooks/signed-feed.js';
+import { signFeedBody } from '../../common/feed-signature.js';
 import { secrets } from '../stack.js';
 
 export interface Message {

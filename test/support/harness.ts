@@ -84,7 +84,7 @@ export async function createHarness(options: HarnessOptions = {}) {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { pool, redis, responder: options.responder ?? scriptedResponder, twilio: options.twilio },
+      deps: { pool, redis, responder: options.responder ?? scriptedResponder, twilio: options.twilio, webhookSecret: WEBHOOK_SECRET },
       workflowBundle: { codePath: inject('workflowBundlePath') },
     });
     running = worker.run();

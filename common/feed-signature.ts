@@ -1,4 +1,5 @@
 // X-Signature of the generic feed: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>`.
+// The API verifies it on the feed it receives; the worker signs end-of-call reports with it.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type Verdict = { ok: true } | { ok: false; reason: string };
@@ -8,7 +9,7 @@ export interface FeedKey {
   toleranceSeconds: number;
 }
 
-/** The header a sender computes; tests and clients use it too. */
+/** The header a sender computes: end-of-call reports, tests and clients. */
 export function signFeedBody(secret: string, body: string | Uint8Array, t = Math.floor(Date.now() / 1000)): string {
   return `t=${t},v1=${digest(secret, t, body).toString('hex')}`;
 }
