@@ -5,11 +5,11 @@ import type pg from 'pg';
 import type { RecordBatch } from '../workflows/types.js';
 import { postReport, type ReportInput } from './report.js';
 import type { Responder, ResponderInput } from './responder/types.js';
-import { cacheEvent, RECENT_TURNS, refill } from './store/call-cache.js';
-import { readCall, readRecentTurns } from './store/call-reader.js';
-import { selectRecentTurns, type RecordInput } from './store/calls-table.js';
-import { purgeEnded } from './store/retention.js';
-import { writeOrSalvage, type Rejection } from './store/salvage.js';
+import { cacheEvent, RECENT_TURNS, refill } from '../store/call-cache.js';
+import { readCall, readRecentTurns } from '../store/call-reader.js';
+import { selectRecentTurns, type RecordInput } from '../store/calls-table.js';
+import { purgeEnded } from '../store/retention.js';
+import { writeOrSalvage, type Rejection } from '../store/salvage.js';
 import { twilioCalls, type TwilioCallSettings } from './telephony/twilio-calls.js';
 
 /** How much of the transcript a model responder sees. */

@@ -5,7 +5,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { signFeedBody } from '../common/feed-signature.js';
 import type { AttemptFailure } from '../workflows/report.js';
-import { selectCall, selectTurns } from './store/calls-table.js';
+import { selectCall, selectTurns } from '../store/calls-table.js';
 
 export interface ReportInput {
   callId: string;

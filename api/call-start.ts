@@ -1,8 +1,8 @@
 // What a call starts with besides its own facts, whoever starts it (a client, the feed, Twilio): the
 // caller's profile in its context, and its agent (a snapshot, and the agent's windows and responder).
-import { agentForCall, snapshotOf, type AgentView } from '../activities/store/agents.js';
-import { selectCaller } from '../activities/store/callers.js';
-import type { Stores } from '../activities/store/call-reader.js';
+import { agentForCall, snapshotOf, type AgentView } from '../store/agents.js';
+import { selectCaller } from '../store/callers.js';
+import type { Stores } from '../store/call-reader.js';
 import { parseDuration } from '../config/duration.js';
 import type { CallConfig, StartCall } from '../workflows/types.js';
 import { ApiError } from './errors.js';

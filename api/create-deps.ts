@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { callConfigOf, type Config } from '../config/env.js';
 import { openStores } from '../config/stores.js';
-import { selectCall } from '../activities/store/calls-table.js';
+import { selectCall } from '../store/calls-table.js';
 import { CallGateway } from './call-gateway.js';
 import type { ApiDeps } from './deps.js';
 import { CallFeed } from './live/call-feed.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Stores } from '../activities/store/call-reader.js';
+import type { Stores } from '../store/call-reader.js';
 import type { AuthSettings } from './auth.js';
 import type { CallGateway } from './call-gateway.js';
 import type { TrustProxy } from './client-ip.js';

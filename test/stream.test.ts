@@ -3,7 +3,7 @@
 // and a lost subscriber connection. And the drop a closing page sends as a beacon (token in a form body).
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { liveChannel } from '../activities/store/call-cache.js';
+import { liveChannel } from '../store/call-cache.js';
 import { createApp } from '../api/app.js';
 import { CallFeed, type FeedSignal } from '../api/live/call-feed.js';
 import { readEvents, type SseEvent } from '../web/chat/sse.js';

@@ -4,7 +4,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { PROVIDER_REFUSED, type ProviderError } from '../../workflows/types.js';
-import { keys, LEG_TTL_SECONDS } from '../store/call-cache.js';
+import { keys, LEG_TTL_SECONDS } from '../../store/call-cache.js';
 
 export interface TwilioCallSettings {
   /** https://api.twilio.com, or a stand-in. */

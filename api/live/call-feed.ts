@@ -3,7 +3,7 @@
 // streams are told to catch up from the store.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { liveChannel, type LiveBatch } from '../../activities/store/call-cache.js';
+import { liveChannel, type LiveBatch } from '../../store/call-cache.js';
 import { ApiError } from '../errors.js';
 
 export type FeedSignal =

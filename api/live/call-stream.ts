@@ -3,8 +3,8 @@
 // is filled from the store, which the worker wrote before it published.
 import type { SSEStreamingApi } from 'hono/streaming';
 import type { Logger } from 'pino';
-import type { LiveBatch } from '../../activities/store/call-cache.js';
-import { readCall, readTurns, type Stores } from '../../activities/store/call-reader.js';
+import type { LiveBatch } from '../../store/call-cache.js';
+import { readCall, readTurns, type Stores } from '../../store/call-reader.js';
 import type { CallView, Turn } from '../../workflows/types.js';
 import type { CallFeed, FeedSignal } from './call-feed.js';
 

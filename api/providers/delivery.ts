@@ -1,5 +1,5 @@
 // Delivers a provider's status callback to its call as a signal: never waits for the workflow to act on it.
-import { readCall, type Stores } from '../../activities/store/call-reader.js';
+import { readCall, type Stores } from '../../store/call-reader.js';
 import type { CallGateway } from '../call-gateway.js';
 import { prepareStart } from '../call-start.js';
 import { callOfLeg, ownLeg } from './leg-map.js';

@@ -1,6 +1,6 @@
 // Which call a provider leg belongs to: decided by its first callback, remembered in Redis for a day.
-import { keys, LEG_TTL_SECONDS } from '../../activities/store/call-cache.js';
-import { readCall, readDroppedCallFrom, type Stores } from '../../activities/store/call-reader.js';
+import { keys, LEG_TTL_SECONDS } from '../../store/call-cache.js';
+import { readCall, readDroppedCallFrom, type Stores } from '../../store/call-reader.js';
 import { mayJoin, type StatusCallback } from './lifecycle.js';
 
 /**

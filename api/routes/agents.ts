@@ -3,7 +3,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   deleteAgent, deleteNumber, insertAgent, listAgents, listNumbers, patchAgent, putNumber, selectAgent, selectNumber,
-} from '../../activities/store/agents.js';
+} from '../../store/agents.js';
 import { requireAdmin, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';

@@ -1,6 +1,6 @@
 // Caller profiles: operators manage any; a chat client's token reaches its own number only.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { deleteCaller, eraseTranscripts, patchCaller, putCaller, selectCaller } from '../../activities/store/callers.js';
+import { deleteCaller, eraseTranscripts, patchCaller, putCaller, selectCaller } from '../../store/callers.js';
 import { assertOwner, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';

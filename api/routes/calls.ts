@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { readCall, readTurns } from '../../activities/store/call-reader.js';
-import { selectEvents } from '../../activities/store/calls-table.js';
+import { readCall, readTurns } from '../../store/call-reader.js';
+import { selectEvents } from '../../store/calls-table.js';
 import type { CallEvent, CallView } from '../../workflows/types.js';
 import { assertOwner, type AuthEnv, type Principal } from '../auth.js';
 import { prepareStart } from '../call-start.js';

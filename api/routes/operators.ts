@@ -1,7 +1,7 @@
 // Operator views from PostgreSQL: the call list and the statistics. Mounted at /v1 behind authenticate.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { decodeCursor, encodeCursor, listCalls } from '../../activities/store/call-list.js';
-import { callStats } from '../../activities/store/call-stats.js';
+import { decodeCursor, encodeCursor, listCalls } from '../../store/call-list.js';
+import { callStats } from '../../store/call-stats.js';
 import { requireAdmin, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';

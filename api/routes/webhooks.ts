@@ -2,7 +2,7 @@
 // signals) and the generic signed event feed of the agent pipeline.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { readCall } from '../../activities/store/call-reader.js';
+import { readCall } from '../../store/call-reader.js';
 import { prepareStart } from '../call-start.js';
 import type { ApiDeps, WebhookSettings } from '../deps.js';
 import { ApiError } from '../errors.js';

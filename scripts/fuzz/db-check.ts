@@ -97,7 +97,7 @@ export function checkDb(before: Snapshot, after: Snapshot, requests: LoggedReque
     if (changed && !explained(c)) unexplained.push(c.callId);
   }
   const rejectedWithRows = rejectedOnly.filter((id) => after.calls.has(id) && !before.calls.has(id));
-  // A profile is written with each call from its number (activities/store/calls-table.ts), or through /v1/callers.
+  // A profile is written with each call from its number (store/calls-table.ts), or through /v1/callers.
   const callFrom = new Set([...after.calls.values()].filter((c) => !before.calls.has(c.callId) || explained(c)).map((c) => c.from));
   const added = [...after.callers].filter((n) => !before.callers.has(n) && !acceptedNumbers.has(n) && !callFrom.has(n));
   const removed = [...before.callers].filter((n) => !after.callers.has(n) && !acceptedNumbers.has(n));

@@ -9,7 +9,7 @@ import { inject } from 'vitest';
 import { scriptedResponder } from '../../activities/responder/scripted.js';
 import type { Responder } from '../../activities/responder/types.js';
 import type { TwilioCallSettings } from '../../activities/telephony/twilio-calls.js';
-import { selectCall } from '../../activities/store/calls-table.js';
+import { selectCall } from '../../store/calls-table.js';
 import { createApp } from '../../api/app.js';
 import { mintToken, type AuthSettings } from '../../api/auth.js';
 import { CallGateway } from '../../api/call-gateway.js';

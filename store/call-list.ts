@@ -1,6 +1,6 @@
 // The operator's list of calls from PostgreSQL: filters and a keyset cursor on (started_at, call_id), newest first.
 import type pg from 'pg';
-import type { CallStatus, CallView, Channel } from '../../workflows/types.js';
+import type { CallStatus, CallView, Channel } from '../workflows/types.js';
 import { rowToView } from './calls-table.js';
 
 export interface CallFilter {

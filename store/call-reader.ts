@@ -2,7 +2,7 @@
 // Redis is only a cache: while it is down, every read is answered by PostgreSQL.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { CallView, Turn } from '../../workflows/types.js';
+import type { CallView, Turn } from '../workflows/types.js';
 import { cachedCall, cachedDroppedCallFrom, cachedTurns, RECENT_TURNS, refill } from './call-cache.js';
 import { selectCall, selectDroppedCallFrom, selectRecentTurns, selectTurns } from './calls-table.js';
 

@@ -1,7 +1,7 @@
 // Agents (versioned: every change increments `version`) and the phone numbers assigned to them.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { AgentSnapshot, Direction } from '../../workflows/types.js';
+import type { AgentSnapshot, Direction } from '../workflows/types.js';
 
 /** Everything an agent is configured with besides its identity. Durations are text (`10m`), as in configuration. */
 export interface AgentConfig {

@@ -2,7 +2,7 @@
 // retry; retried forever it would stop every later event of the call. Such a batch is written event by
 // event instead, and each event that is refused is stored as `event_rejected` in its place, with why.
 import type pg from 'pg';
-import type { EventRecord, RecordBatch, Turn } from '../../workflows/types.js';
+import type { EventRecord, RecordBatch, Turn } from '../workflows/types.js';
 import { writeBatch } from './calls-table.js';
 
 export interface Rejection {

@@ -1,7 +1,7 @@
 // Redis as the hot cache: the call's view, its last turns, and who may call back. Losing it loses nothing.
 import type { Redis } from 'ioredis';
-import { withDuration } from '../../workflows/call-duration.js';
-import type { CallView, Turn } from '../../workflows/types.js';
+import { withDuration } from '../workflows/call-duration.js';
+import type { CallView, Turn } from '../workflows/types.js';
 
 export const RECENT_TURNS = 50;
 const TTL_SECONDS = 7 * 24 * 3600;

@@ -1,6 +1,6 @@
 // Operator statistics from PostgreSQL in one statement: live counts now, rates and durations over a window of UTC days.
 import type pg from 'pg';
-import { CHANNELS, type Channel } from '../../workflows/types.js';
+import { CHANNELS, type Channel } from '../workflows/types.js';
 
 export interface CallStats {
   active: number;
