@@ -44,7 +44,9 @@ export function createActivities({ pool, redis, responder, twilio, webhookSecret
     if (rejected.length === 0) return;
     const { log, metricMeter } = Context.current();
     for (const r of rejected) log.warn('event rejected by PostgreSQL; stored as event_rejected', { callId: call.callId, ...r });
-    metricMeter.createCounter('callwright_events_rejected', 'events', 'Events PostgreSQL refused, stored as event_rejected').add(rejected.length);
+    metricMeter
+      .createCounter('callwright_events_rejected', 'events', 'Events PostgreSQL refused, stored as event_rejected')
+      .add(rejected.length);
     return { rejected };
   }
 

@@ -16,7 +16,11 @@ export interface ReportInput {
 /** Long enough for a slow receiver, shorter than the activity's 30 seconds. */
 const REQUEST_TIMEOUT_MS = 20_000;
 
-export async function postReport(pool: pg.Pool, secret: string | undefined, { callId, eventId, url }: ReportInput): Promise<{ status: number; attempts: number }> {
+export async function postReport(
+  pool: pg.Pool,
+  secret: string | undefined,
+  { callId, eventId, url }: ReportInput,
+): Promise<{ status: number; attempts: number }> {
   if (!secret) throw ApplicationFailure.nonRetryable('the worker has no WEBHOOK_SECRET to sign the report with', 'ReportUnsigned');
   const call = await selectCall(pool, callId);
   if (!call) throw ApplicationFailure.nonRetryable(`call ${callId} is not in PostgreSQL`, 'ReportCallMissing');

@@ -54,7 +54,10 @@ export function createApp(deps: ApiDeps) {
     allowedMethods ??= methodsByPath(app.routes);
     const allowed = allowedMethods(c.req.path);
     if (allowed.length) {
-      return errorJson(c, new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}`, undefined, { Allow: allowed.join(', ') }));
+      return errorJson(
+        c,
+        new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}`, undefined, { Allow: allowed.join(', ') }),
+      );
     }
     return errorJson(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`));
   });
@@ -73,7 +76,8 @@ export function createApp(deps: ApiDeps) {
   v1.route('/webhooks', webhookRoutes(deps));
   v1.use('/calls/:callId/drop', formBodyToken);
   // '/calls/*' also matches '/calls'. Limits count after authenticate, so the caller is known.
-  for (const path of ['/calls/*', '/callers/*', '/agents/*', '/numbers/*', '/stats', '/auth/*']) v1.use(path, authenticate(deps.auth), rateLimit(deps.rateLimit, deps.stores.redis));
+  for (const path of ['/calls/*', '/callers/*', '/agents/*', '/numbers/*', '/stats', '/auth/*'])
+    v1.use(path, authenticate(deps.auth), rateLimit(deps.rateLimit, deps.stores.redis));
   v1.route('/calls', callRoutes(deps));
   v1.route('/callers', callerRoutes(deps));
   v1.route('/', agentRoutes(deps));
@@ -81,7 +85,11 @@ export function createApp(deps: ApiDeps) {
   v1.route('/', operatorRoutes(deps));
   app.route('/v1', v1);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY for operators, a JWT from POST /v1/auth/tokens for chat clients' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'ADMIN_API_KEY for operators, a JWT from POST /v1/auth/tokens for chat clients',
+  });
   app.doc31('/openapi.json', OPENAPI_CONFIG);
   app.route('/docs', docsRoutes());
   return app;

@@ -2,7 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { callWorkflow } from '../workflows/call.js';
-import { callEventSignal, callEventUpdate, callViewQuery, chatMessageUpdate, openCallUpdate, workflowIdFor, type ChatMessage } from '../workflows/messages.js';
+import {
+  callEventSignal,
+  callEventUpdate,
+  callViewQuery,
+  chatMessageUpdate,
+  openCallUpdate,
+  workflowIdFor,
+  type ChatMessage,
+} from '../workflows/messages.js';
 import { detailCall, summarizeCall } from '../workflows/operator-view.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from '../workflows/types.js';
 import { ApiError } from './errors.js';
@@ -49,7 +57,9 @@ export class CallGateway {
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
     try {
-      return await this.inTime(() => this.client.workflow.executeUpdateWithStart(openCallUpdate, { args: [{ requestId }], startWorkflowOperation }));
+      return await this.inTime(() =>
+        this.client.workflow.executeUpdateWithStart(openCallUpdate, { args: [{ requestId }], startWorkflowOperation }),
+      );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err, start.callId);
       return { created: false, call: await this.view(start.callId) };
@@ -59,7 +69,11 @@ export class CallGateway {
   /** Delivers a webhook event, starting the call first (with `config` over the API's settings) when it does not exist yet. */
   async signalWithStart(start: StartCall, event: CallEvent, config?: Partial<CallConfig>): Promise<void> {
     try {
-      await this.client.workflow.signalWithStart('callWorkflow', { ...this.startOptions(start, undefined, config), signal: callEventSignal, signalArgs: [event] });
+      await this.client.workflow.signalWithStart('callWorkflow', {
+        ...this.startOptions(start, undefined, config),
+        signal: callEventSignal,
+        signalArgs: [event],
+      });
     } catch (err) {
       // The call has ended: providers retry non-2xx, so a late event is accepted and dropped.
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
@@ -73,7 +87,11 @@ export class CallGateway {
       await this.client.workflow.getHandle(workflowIdFor(callId)).signal(callEventSignal, event);
       return true;
     } catch (err) {
-      if (isWorkflowGone(err)) return this.gone(callId).then(() => false, () => false);
+      if (isWorkflowGone(err))
+        return this.gone(callId).then(
+          () => false,
+          () => false,
+        );
       throw fromTemporal(err, callId);
     }
   }

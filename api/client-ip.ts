@@ -13,7 +13,10 @@ export function parseTrustProxy(text: string): TrustProxy {
   if (t === '' || t === 'false' || t === '0') return TRUST_NONE;
   if (/^\d+$/.test(t)) return { hops: Number(t) };
   const proxies = new BlockList();
-  for (const entry of t.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of t
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const [address, bits, extra] = entry.split('/');
     const family = isIP(address ?? '');
     const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
@@ -43,7 +46,13 @@ function trusted(proxies: BlockList, address: string): boolean {
 export function clientAddress(socket: string | undefined, forwardedFor: string | undefined, trust: TrustProxy): string {
   const chain = [normalize(socket ?? 'unknown')];
   if (forwardedFor && !('hops' in trust && trust.hops === 0)) {
-    chain.push(...forwardedFor.split(',').map((a) => normalize(a.trim())).filter(Boolean).reverse());
+    chain.push(
+      ...forwardedFor
+        .split(',')
+        .map((a) => normalize(a.trim()))
+        .filter(Boolean)
+        .reverse(),
+    );
   }
   let i = 0;
   if ('hops' in trust) i = Math.min(trust.hops, chain.length - 1);

@@ -27,13 +27,24 @@ export async function connectDeps(config: Config, logger: Logger): Promise<ApiDe
     stores: { pool, redis },
     auth: { adminKey: config.ADMIN_API_KEY!, jwtSecret: config.JWT_SECRET!, tokenTtlSeconds: TOKEN_TTL_SECONDS },
     webhooks: {
-      twilioAuthToken: config.TWILIO_AUTH_TOKEN!, publicBaseUrl: config.PUBLIC_BASE_URL, secret: config.WEBHOOK_SECRET!, toleranceSeconds: 300,
+      twilioAuthToken: config.TWILIO_AUTH_TOKEN!,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      secret: config.WEBHOOK_SECRET!,
+      toleranceSeconds: 300,
       // Both or neither (config/env.ts checks); providers are optional and refuse every request until configured.
-      exotel: config.EXOTEL_WEBHOOK_USER && config.EXOTEL_WEBHOOK_PASSWORD ? { user: config.EXOTEL_WEBHOOK_USER, password: config.EXOTEL_WEBHOOK_PASSWORD } : undefined,
+      exotel:
+        config.EXOTEL_WEBHOOK_USER && config.EXOTEL_WEBHOOK_PASSWORD
+          ? { user: config.EXOTEL_WEBHOOK_USER, password: config.EXOTEL_WEBHOOK_PASSWORD }
+          : undefined,
       vonageSignatureSecret: config.VONAGE_SIGNATURE_SECRET,
     },
     outboundCalls: config.TWILIO_ACCOUNT_SID !== undefined,
-    rateLimit: { perCaller: config.RATE_LIMIT_PER_CALLER, perIp: config.RATE_LIMIT_PER_IP, windowSeconds: 60, trustProxy: config.TRUST_PROXY },
+    rateLimit: {
+      perCaller: config.RATE_LIMIT_PER_CALLER,
+      perIp: config.RATE_LIMIT_PER_IP,
+      windowSeconds: 60,
+      trustProxy: config.TRUST_PROXY,
+    },
     checks: {
       temporal: () => connection.healthService.check({}),
       postgres: () => pool.query('SELECT 1'),

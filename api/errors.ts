@@ -45,7 +45,14 @@ export function errorJson(c: Context, err: ApiError) {
   return c.json(body, err.status, err.headers);
 }
 
-const FROM_HTTP: Partial<Record<number, ErrorCode>> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'payload_too_large', 429: 'rate_limited' };
+const FROM_HTTP: Partial<Record<number, ErrorCode>> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  429: 'rate_limited',
+};
 
 const DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '53300']);
 /** A PostgreSQL or Redis that is down or overloaded: the client should retry, so 503 rather than 500. */
@@ -53,7 +60,9 @@ export function isDependencyDown(err: unknown): boolean {
   const e = err as { code?: string; message?: string; name?: string } | null;
   if (!e) return false;
   if (e.code && (DOWN_CODES.has(e.code) || e.code.startsWith('08'))) return true; // 08xxx: connection exceptions
-  return /Connection is closed|Connection terminated|MaxRetriesPerRequest|timeout exceeded when trying to connect/i.test(`${e.name} ${e.message}`);
+  return /Connection is closed|Connection terminated|MaxRetriesPerRequest|timeout exceeded when trying to connect/i.test(
+    `${e.name} ${e.message}`,
+  );
 }
 
 /** The chain of causes as one line: `ServiceError: ... <- Error: 14 UNAVAILABLE: No connection established`. */

@@ -10,7 +10,12 @@ export function createApiMetrics(pool: pg.Pool) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'callwright_api_' });
   const labelNames = ['method', 'route', 'status'] as const;
-  const requests = new Counter({ name: 'callwright_http_requests_total', help: 'HTTP requests by route and status', labelNames, registers: [registry] });
+  const requests = new Counter({
+    name: 'callwright_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames,
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'callwright_http_request_duration_seconds',
     help: 'HTTP request latency by route and status',
@@ -47,7 +52,9 @@ export type ApiMetrics = ReturnType<typeof createApiMetrics>;
 
 /** The route pattern that answered (`/v1/calls/:callId`), never the raw path: labels stay bounded. */
 function routeOf(c: Parameters<MiddlewareHandler>[0]): string {
-  const handler = matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1);
+  const handler = matchedRoutes(c)
+    .filter((r) => r.method !== 'ALL')
+    .at(-1);
   return handler?.path ?? 'unmatched';
 }
 
@@ -63,7 +70,8 @@ export function observe(metrics: ApiMetrics, logger: Logger): MiddlewareHandler 
     const labels = { method: c.req.method, route, status: String(c.res.status) };
     metrics.requests.inc(labels);
     metrics.latency.observe(labels, seconds);
-    if (c.res.status === 401 && route.startsWith('/v1/webhooks/')) metrics.webhookFailures.inc({ provider: route.endsWith('/twilio') ? 'twilio' : 'events' });
+    if (c.res.status === 401 && route.startsWith('/v1/webhooks/'))
+      metrics.webhookFailures.inc({ provider: route.endsWith('/twilio') ? 'twilio' : 'events' });
     const callId = CALL_PATH.exec(c.req.path)?.[1];
     logger.info({ ...labels, ms: Math.round(seconds * 1000), ...(callId ? { callId, workflowId: `call-${callId}` } : {}) }, 'request');
   };

@@ -3,8 +3,16 @@ import { z } from '@hono/zod-openapi';
 import { parseDuration } from '../config/duration.js';
 import { CHANNELS, DIRECTIONS, DISPOSITIONS, RECORDED_EVENT_TYPES, ROLES, STATUSES } from '../workflows/types.js';
 
-const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, . _ : - only');
-export const phone = z.string().min(3).max(64).regex(/^[+\w.@:-]+$/, 'a phone number or chat handle');
+const id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, . _ : - only');
+export const phone = z
+  .string()
+  .min(3)
+  .max(64)
+  .regex(/^[+\w.@:-]+$/, 'a phone number or chat handle');
 // PostgreSQL text and jsonb refuse NUL: a NUL that got into a workflow would fail its record activity forever.
 const NO_NUL = /^[^\u0000]*$/;
 export const text = () => z.string().regex(NO_NUL, 'must not contain NUL (\\u0000)');
@@ -22,10 +30,7 @@ const metadata = z.record(z.string(), z.unknown()).refine((m) => storable(m), `n
  * PostgreSQL refuses both, and a time that passed here but not there would stop the call's recording.
  */
 export const time = () =>
-  z
-    .string()
-    .datetime({ offset: true })
-    .refine(storableTime, 'a time with a UTC offset within ±15:59 and a year from 0001 to 9999');
+  z.string().datetime({ offset: true }).refine(storableTime, 'a time with a UTC offset within ±15:59 and a year from 0001 to 9999');
 
 export function storableTime(iso: string): boolean {
   const offset = /([+-])(\d{2}):(\d{2})$/.exec(iso);
@@ -56,8 +61,15 @@ export const CallViewSchema = z
     resumeCount: z.number().int(),
     context: z.record(z.string(), z.unknown()),
     legs: z.array(z.string()),
-    agent: z.object({ agentId: z.string(), version: z.number().int(), name: z.string() }).nullable().openapi({ description: 'the agent the call was started with' }),
-    durationSeconds: z.number().int().nullable().openapi({ description: 'answered to ended, in whole seconds; null while open or when never answered' }),
+    agent: z
+      .object({ agentId: z.string(), version: z.number().int(), name: z.string() })
+      .nullable()
+      .openapi({ description: 'the agent the call was started with' }),
+    durationSeconds: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'answered to ended, in whole seconds; null while open or when never answered' }),
   })
   .passthrough()
   .openapi('Call');
@@ -66,15 +78,19 @@ export const StartCallBody = z
   .object({
     callId: id.optional(),
     channel: z.enum(CHANNELS),
-    from: phone.optional().openapi({ description: "the caller: required with the operators' key (400 without); a chat token's own number when absent" }),
+    from: phone
+      .optional()
+      .openapi({ description: "the caller: required with the operators' key (400 without); a chat token's own number when absent" }),
     to: phone.optional(),
-    direction: z
-      .enum(DIRECTIONS)
-      .default('inbound')
-      .openapi({ description: 'outbound: Callwright places the call through Twilio, from `from` to `to` (a voice call; operators only; 400 when outbound calling is not configured)' }),
+    direction: z.enum(DIRECTIONS).default('inbound').openapi({
+      description:
+        'outbound: Callwright places the call through Twilio, from `from` to `to` (a voice call; operators only; 400 when outbound calling is not configured)',
+    }),
     answered: z.boolean().optional(),
     metadata: metadata.optional(),
-    agentId: id.optional().openapi({ description: "the agent to answer the call; default: the agent of the call's own number (to, inbound; from, outbound)" }),
+    agentId: id
+      .optional()
+      .openapi({ description: "the agent to answer the call; default: the agent of the call's own number (to, inbound; from, outbound)" }),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -86,25 +102,38 @@ export const StartCallBody = z
   })
   .openapi('StartCall');
 
-export const MessageBody = z.object({ text: text().trim().min(1).max(4000), messageId: key.optional() }).strict().openapi('ChatMessage');
+export const MessageBody = z
+  .object({ text: text().trim().min(1).max(4000), messageId: key.optional() })
+  .strict()
+  .openapi('ChatMessage');
 export const MessageReplySchema = z.object({ reply: TurnSchema, call: CallViewSchema }).openapi('MessageReply');
 
 export const VoiceTurnBody = z
   .object({ role: z.enum(ROLES), text: text().min(1).max(8000), eventId: key.optional(), at: time().optional() })
   .strict()
   .openapi('VoiceTurn');
-export const DropBody = z.object({ reason: text().max(200).optional(), eventId: key.optional() }).strict().openapi('Drop');
+export const DropBody = z
+  .object({ reason: text().max(200).optional(), eventId: key.optional() })
+  .strict()
+  .openapi('Drop');
 /** The drop as a closing page's beacon sends it: a form that carries its own token (RFC 6750 §2.2), since a beacon sets no headers. */
 export const DropForm = z
   .object({
-    access_token: z.string().max(4096).optional().openapi({ description: "the chat client's JWT, when no Authorization header can be sent" }),
+    access_token: z
+      .string()
+      .max(4096)
+      .optional()
+      .openapi({ description: "the chat client's JWT, when no Authorization header can be sent" }),
     reason: text().max(200).optional(),
     eventId: key.optional(),
   })
   .strict()
   .openapi('DropForm');
 export const ResumeBody = z.object({ eventId: key.optional() }).strict().openapi('Resume');
-export const EndBody = z.object({ disposition: z.enum(DISPOSITIONS).optional(), reason: text().max(200).optional(), eventId: key.optional() }).strict().openapi('End');
+export const EndBody = z
+  .object({ disposition: z.enum(DISPOSITIONS).optional(), reason: text().max(200).optional(), eventId: key.optional() })
+  .strict()
+  .openapi('End');
 
 export const StreamHeaders = z.object({
   'last-event-id': z
@@ -114,8 +143,10 @@ export const StreamHeaders = z.object({
     .openapi({ description: 'resume after this turn seq (EventSource sends it when it reconnects)', example: '12' }),
 });
 export const StreamSchema = z.string().openapi({
-  description: 'Server-Sent Events: `event: call` (data: the call view) whenever it changes; `event: turn` (data: a turn, id: its seq) for each turn; comment lines as heartbeats. Ends after a view whose status is ended, or when the call closes.',
-  example: 'event: turn\ndata: {"seq":1,"role":"user","text":"hello","at":"2026-01-01T00:00:00.000Z"}\nid: 1\n\nevent: call\ndata: {"callId":"c1","status":"active",...}\n\n',
+  description:
+    'Server-Sent Events: `event: call` (data: the call view) whenever it changes; `event: turn` (data: a turn, id: its seq) for each turn; comment lines as heartbeats. Ends after a view whose status is ended, or when the call closes.',
+  example:
+    'event: turn\ndata: {"seq":1,"role":"user","text":"hello","at":"2026-01-01T00:00:00.000Z"}\nid: 1\n\nevent: call\ndata: {"callId":"c1","status":"active",...}\n\n',
 });
 
 /** The Idempotency-Key header stands in for eventId or messageId, with the same limits. */
@@ -128,7 +159,10 @@ export const TurnsQuery = z
       .string()
       .regex(/^\d{1,9}$/, 'a cursor from nextCursor')
       .optional()
-      .openapi({ description: 'the nextCursor of the previous page: turns after that sequence (0 starts from the first turn)', example: '50' }),
+      .openapi({
+        description: 'the nextCursor of the previous page: turns after that sequence (0 starts from the first turn)',
+        example: '50',
+      }),
   })
   .strict();
 export const TurnsPage = z.object({ turns: z.array(TurnSchema), nextCursor: z.string().nullable() }).openapi('TurnsPage');
@@ -149,13 +183,23 @@ export const ListCallsQuery = z
       .openapi({ description: 'opaque: the nextCursor of the previous page, as given (any other value is a 400)' }),
   })
   .strict()
-  .refine((q) => !q.since || !q.until || Date.parse(q.since) < Date.parse(q.until), { message: 'since must be before until', path: ['until'] });
+  .refine((q) => !q.since || !q.until || Date.parse(q.since) < Date.parse(q.until), {
+    message: 'since must be before until',
+    path: ['until'],
+  });
 export const CallsPage = z.object({ calls: z.array(CallViewSchema), nextCursor: z.string().nullable() }).openapi('CallsPage');
 
-export const StatsQuery = z.object({ days: z.coerce.number().int().min(1).max(31).default(7).openapi({ description: 'window in UTC days, today included' }) }).strict();
+export const StatsQuery = z
+  .object({ days: z.coerce.number().int().min(1).max(31).default(7).openapi({ description: 'window in UTC days, today included' }) })
+  .strict();
 const rate = z.number().nullable().openapi({ description: 'between 0 and 1; null when nothing to measure' });
 const seconds = z.number().nullable();
-const ChannelStats = z.object({ calls: z.number().int(), active: z.number().int(), droppedNow: z.number().int(), avgDurationSeconds: seconds });
+const ChannelStats = z.object({
+  calls: z.number().int(),
+  active: z.number().int(),
+  droppedNow: z.number().int(),
+  avgDurationSeconds: seconds,
+});
 export const StatsSchema = z
   .object({
     active: z.number().int().openapi({ description: 'calls active now' }),
@@ -172,18 +216,35 @@ export const StatsSchema = z
   })
   .openapi('Stats');
 
-export const TokenRequest = z.object({ subject: phone.openapi({ description: "the caller number the token's holder may act as" }) }).strict().openapi('TokenRequest');
+export const TokenRequest = z
+  .object({ subject: phone.openapi({ description: "the caller number the token's holder may act as" }) })
+  .strict()
+  .openapi('TokenRequest');
 export const TokenSchema = z.object({ token: z.string(), expiresAt: z.string() }).openapi('Token');
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
   .openapi('Error');
 
-export const NumberParam = z.object({ number: phone.openapi({ param: { name: 'number', in: 'path' }, description: 'the caller number; URL-encode a leading + as %2B', example: '+15551234567' }) });
+export const NumberParam = z.object({
+  number: phone.openapi({
+    param: { name: 'number', in: 'path' },
+    description: 'the caller number; URL-encode a leading + as %2B',
+    example: '+15551234567',
+  }),
+});
 const profileFields = {
   name: text().trim().min(1).max(200).nullable().optional(),
-  language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag like en or pt-BR').nullable().optional(),
-  locale: z.string().regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/, 'a locale like en-US').nullable().optional(),
+  language: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag like en or pt-BR')
+    .nullable()
+    .optional(),
+  locale: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/, 'a locale like en-US')
+    .nullable()
+    .optional(),
   tags: z.array(text().min(1).max(64)).max(50).optional(),
   metadata: metadata.optional(),
 };
@@ -205,14 +266,25 @@ export const CallerSchema = z
     updatedAt: z.string(),
   })
   .openapi('Caller');
-export const EraseQuery = z.object({ erase: z.enum(['transcripts']).optional().openapi({ description: "also replace the text of every turn of the caller's ended calls with [erased]" }) }).strict();
+export const EraseQuery = z
+  .object({
+    erase: z
+      .enum(['transcripts'])
+      .optional()
+      .openapi({ description: "also replace the text of every turn of the caller's ended calls with [erased]" }),
+  })
+  .strict();
 export const Erased = z.object({ erased: z.object({ calls: z.number().int(), turns: z.number().int() }) }).openapi('Erased');
 
 export const EventsQuery = z
   .object({
     type: z.enum(RECORDED_EVENT_TYPES).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().regex(/^\d{1,9}$/, 'a cursor from nextCursor').optional().openapi({ description: 'the nextCursor of the previous page: events after that sequence' }),
+    cursor: z
+      .string()
+      .regex(/^\d{1,9}$/, 'a cursor from nextCursor')
+      .optional()
+      .openapi({ description: 'the nextCursor of the previous page: events after that sequence' }),
   })
   .strict();
 export const EventSchema = z
@@ -236,7 +308,12 @@ const duration = z
 const responderConfig = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('scripted') }).strict(),
   z
-    .object({ kind: z.literal('openai'), model: text().min(1).max(100), temperature: z.number().min(0).max(2).optional(), maxTokens: z.number().int().min(1).max(32_000).optional() })
+    .object({
+      kind: z.literal('openai'),
+      model: text().min(1).max(100),
+      temperature: z.number().min(0).max(2).optional(),
+      maxTokens: z.number().int().min(1).max(32_000).optional(),
+    })
     .strict(),
 ]);
 const agentFields = {
@@ -244,7 +321,15 @@ const agentFields = {
   firstMessage: text().min(1).max(2000),
   language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag like en or pt-BR'),
   responder: responderConfig,
-  script: z.object({ slots: z.array(z.object({ name: z.string().regex(/^\w{1,40}$/, 'letters, digits, _'), ask: text().min(1).max(500) }).strict()).min(1).max(20), done: text().max(2000).optional() }).strict(),
+  script: z
+    .object({
+      slots: z
+        .array(z.object({ name: z.string().regex(/^\w{1,40}$/, 'letters, digits, _'), ask: text().min(1).max(500) }).strict())
+        .min(1)
+        .max(20),
+      done: text().max(2000).optional(),
+    })
+    .strict(),
   topics: z.array(text().min(1).max(60)).max(100),
   resumeWindow: duration,
   idleTimeout: duration,
@@ -252,13 +337,18 @@ const agentFields = {
     .string()
     .max(2000)
     .refine((u) => URL.canParse(u) && ['http:', 'https:'].includes(new URL(u).protocol), 'an http:// or https:// URL')
-    .openapi({ description: 'where the end-of-call report is POSTed (over REPORT_URL)', example: 'https://example.com/callwright/reports' }),
+    .openapi({
+      description: 'where the end-of-call report is POSTed (over REPORT_URL)',
+      example: 'https://example.com/callwright/reports',
+    }),
 };
 type AgentFields = typeof agentFields;
 const optional = <T extends Record<string, z.ZodType>>(fields: T) =>
   Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()])) as { [K in keyof T]: z.ZodOptional<T[K]> };
 const removable = <T extends Record<string, z.ZodType>>(fields: T) =>
-  Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.nullable().optional()])) as { [K in keyof T]: z.ZodOptional<z.ZodNullable<T[K]>> };
+  Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.nullable().optional()])) as {
+    [K in keyof T]: z.ZodOptional<z.ZodNullable<T[K]>>;
+  };
 export const AgentIdParam = z.object({ agentId: id.openapi({ param: { name: 'agentId', in: 'path' } }) });
 export const AgentBody = z
   .object({ agentId: id.optional(), name: text().trim().min(1).max(200), ...optional<AgentFields>(agentFields) })
@@ -270,14 +360,27 @@ export const AgentPatch = z
   .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'give at least one field to change (null removes one)' })
   .openapi('AgentPatch');
 export const AgentSchema = z
-  .object({ agentId: z.string(), version: z.number().int(), name: z.string(), ...optional<AgentFields>(agentFields), createdAt: z.string(), updatedAt: z.string() })
+  .object({
+    agentId: z.string(),
+    version: z.number().int(),
+    name: z.string(),
+    ...optional<AgentFields>(agentFields),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
   .openapi('Agent');
 export const AgentList = z.object({ agents: z.array(AgentSchema) }).openapi('AgentList');
 /** A phone number a provider routes to an agent: E.164, a + and up to 15 digits. */
 export const E164Param = z.object({
-  number: z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number like +15551234567').openapi({ param: { name: 'number', in: 'path' }, description: 'URL-encode the leading + as %2B', example: '+15551234567' }),
+  number: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$/, 'an E.164 phone number like +15551234567')
+    .openapi({ param: { name: 'number', in: 'path' }, description: 'URL-encode the leading + as %2B', example: '+15551234567' }),
 });
-export const NumberBody = z.object({ agentId: id, tags: z.array(text().min(1).max(64)).max(50).optional() }).strict().openapi('NumberAssignment');
+export const NumberBody = z
+  .object({ agentId: id, tags: z.array(text().min(1).max(64)).max(50).optional() })
+  .strict()
+  .openapi('NumberAssignment');
 export const NumberSchema = z
   .object({ number: z.string(), agentId: z.string(), tags: z.array(z.string()), createdAt: z.string(), updatedAt: z.string() })
   .openapi('Number');

@@ -1,6 +1,10 @@
 // Maps what Temporal answers onto the API's error codes.
 import {
-  isGrpcDeadlineError, isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { CallErrorType } from '../workflows/messages.js';
@@ -56,7 +60,13 @@ export function fromTemporal(err: unknown, callId?: string): ApiError {
   if (code) return new ApiError(code, failure!.message);
   const details = callId ? { callId } : undefined;
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
-    return new ApiError('timeout', `the call${callId ? ` ${callId}` : ''} did not answer in time; retry with the same id`, details, undefined, err);
+    return new ApiError(
+      'timeout',
+      `the call${callId ? ` ${callId}` : ''} did not answer in time; retry with the same id`,
+      details,
+      undefined,
+      err,
+    );
   }
   if (grpcCode(err) === GRPC_UNAVAILABLE) {
     return new ApiError('temporal_unavailable', 'Temporal is unreachable; retry later', details, undefined, err);

@@ -53,12 +53,20 @@ const count = (name: 'chats' | 'voices') => {
   const n = Number(flags[name]);
   return Number.isInteger(n) && n >= 0 ? n : fail(`--${name} ${flags[name]} is not a count`);
 };
-const duration = (name: 'duration' | 'think' | 'down' | 'drain' | 'settle') => parseDuration(flags[name]!) ?? fail(`--${name} ${flags[name]} is not a duration`);
+const duration = (name: 'duration' | 'think' | 'down' | 'drain' | 'settle') =>
+  parseDuration(flags[name]!) ?? fail(`--${name} ${flags[name]} is not a duration`);
 const options = {
-  chats: count('chats'), voices: count('voices'), durationMs: duration('duration'), thinkMs: duration('think'), downMs: duration('down'),
-  drainMs: duration('drain'), settleMs: duration('settle'),
+  chats: count('chats'),
+  voices: count('voices'),
+  durationMs: duration('duration'),
+  thinkMs: duration('think'),
+  downMs: duration('down'),
+  drainMs: duration('drain'),
+  settleMs: duration('settle'),
 };
-const chosen: Scenario[] = flags.scenarios!.split(',').map((name) => SCENARIOS.find((s) => s.name === name.trim()) ?? fail(`no scenario ${name}`));
+const chosen: Scenario[] = flags
+  .scenarios!.split(',')
+  .map((name) => SCENARIOS.find((s) => s.name === name.trim()) ?? fail(`no scenario ${name}`));
 
 const logFile = flags.log ?? join(tmpdir(), `callwright-chaos-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
 const logStream = createWriteStream(logFile);
@@ -125,8 +133,14 @@ try {
       outcome = { figures: null, views: [], recovered: false };
     }
     const result = {
-      name: scenario.name, title: scenario.title, errors: Object.fromEntries(tally.kinds), clientBugs: tally.bugs, faults: run.faults,
-      incidents: run.incidents, viewMismatches: outcome.views, figures: outcome.figures,
+      name: scenario.name,
+      title: scenario.title,
+      errors: Object.fromEntries(tally.kinds),
+      clientBugs: tally.bugs,
+      faults: run.faults,
+      incidents: run.incidents,
+      viewMismatches: outcome.views,
+      figures: outcome.figures,
     };
     results.push({ ...result, goalsMissed: goalsMissed(result) });
     say(`${scenario.name}: ${results.at(-1)!.goalsMissed.join(', ') || 'goals met'}`);
@@ -147,8 +161,12 @@ try {
     run.startedAt = startedAt;
     run.loading = true;
     const settings: LoadSettings = {
-      apiUrl: stack!.apiUrl, tally, giveUpAt: startedAt + options.durationMs + options.drainMs,
-      requestTimeoutMs: 90_000, loadEndsAt: startedAt + options.durationMs, thinkMs: options.thinkMs,
+      apiUrl: stack!.apiUrl,
+      tally,
+      giveUpAt: startedAt + options.durationMs + options.drainMs,
+      requestTimeoutMs: 90_000,
+      loadEndsAt: startedAt + options.durationMs,
+      thinkMs: options.thinkMs,
     };
     const conversations: Conversation[] = [];
     const callId = (channel: string, i: number) => `chaos-${runId}-${scenario.name}-${channel}-${i}`;
@@ -169,17 +187,24 @@ try {
       const msgs = conversations.flatMap((c) => c.messages);
       const waiting = msgs.filter((m) => !m.acceptedAt && !m.refused).length;
       const errors = [...tally.kinds].map(([kind, n]) => `${kind} x${n}`).join(', ');
-      say(`${at()}sent ${msgs.length}, accepted ${msgs.length - waiting}, waiting ${waiting}, load ${loadavg()[0]!.toFixed(1)}${errors ? `; failed attempts: ${errors}` : ''}`);
+      say(
+        `${at()}sent ${msgs.length}, accepted ${msgs.length - waiting}, waiting ${waiting}, load ${loadavg()[0]!.toFixed(1)}${errors ? `; failed attempts: ${errors}` : ''}`,
+      );
     }, 10_000);
-    const faults = scenario.inject({ ...base, startedAt, endsAt: settings.loadEndsAt }).catch((err: Error) => incident(`fault injection failed: ${err.message}`));
+    const faults = scenario
+      .inject({ ...base, startedAt, endsAt: settings.loadEndsAt })
+      .catch((err: Error) => incident(`fault injection failed: ${err.message}`));
     await Promise.all([...load, faults]);
     clearInterval(progress);
 
     say(`${at()}load over; waiting for the stack to serve again`);
-    const recovered = await products!.healthy(180_000).then(() => true, (err: Error) => {
-      incident(`the stack did not recover: ${err.message}`);
-      return false;
-    });
+    const recovered = await products!.healthy(180_000).then(
+      () => true,
+      (err: Error) => {
+        incident(`the stack did not recover: ${err.message}`);
+        return false;
+      },
+    );
     let figures: Figures | null = null;
     let views: string[] = [];
     try {
@@ -197,12 +222,14 @@ try {
   await connection.close();
   await pool.end();
 
-  const header = `chaos: ${options.chats} chats + ${options.voices} voice calls per scenario, ${options.durationMs / 1000} s each, think ${options.thinkMs} ms, ` +
+  const header =
+    `chaos: ${options.chats} chats + ${options.voices} voice calls per scenario, ${options.durationMs / 1000} s each, think ${options.thinkMs} ms, ` +
     `servers down ${options.downMs / 1000} s; load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after; log ${logFile}`;
   console.log(renderTable(results, header));
   for (const i of orphanIncidents) console.log(`- INCIDENT (between scenarios): ${i}`);
   const missed = results.some((r) => r.goalsMissed.length) || orphanIncidents.length > 0 || results.length < chosen.length;
-  if (flags.json) writeFileSync(flags.json, JSON.stringify({ options, scenarios: results, orphanIncidents, logFile, ok: !missed }, null, 2));
+  if (flags.json)
+    writeFileSync(flags.json, JSON.stringify({ options, scenarios: results, orphanIncidents, logFile, ok: !missed }, null, 2));
   exitCode = missed ? 1 : 0;
 } catch (err) {
   if (!interrupted) console.error(err);

@@ -48,7 +48,11 @@ function allStats(): Stat[] {
 
 /** This process's direct children by command name: the servers the stack spawned, each its own group. */
 export function childrenByName(): Map<string, number> {
-  return new Map(allStats().filter((s) => s.ppid === process.pid).map((s) => [s.comm, s.pid]));
+  return new Map(
+    allStats()
+      .filter((s) => s.ppid === process.pid)
+      .map((s) => [s.comm, s.pid]),
+  );
 }
 
 /** CPU seconds used so far by each named process group (children spawned detached lead their own group). */

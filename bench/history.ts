@@ -32,7 +32,15 @@ export async function historyProfile(client: Client, workflowId: string, operati
       .map(([name, n]) => [name, per(n)]),
   );
   const runs = counts.WORKFLOW_EXECUTION_STARTED ?? 0;
-  return { workflowId, runs, operations, events: events.length, eventsPerOp: per(events.length), activityTasksPerOp: per(activityTasks), byTypePerOp };
+  return {
+    workflowId,
+    runs,
+    operations,
+    events: events.length,
+    eventsPerOp: per(events.length),
+    activityTasksPerOp: per(activityTasks),
+    byTypePerOp,
+  };
 }
 
 /** Events of every run: long calls continue-as-new, and each run's first event names the run before it. */

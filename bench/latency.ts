@@ -22,7 +22,9 @@ async function time(label: string, fn: (i: number) => Promise<Response>) {
   }
   const s = [...times].sort((a, b) => a - b);
   const pct = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
-  console.log(`${label.padEnd(28)} n=${n}  avg ${(times.reduce((a, b) => a + b, 0) / n).toFixed(1)} ms  p50 ${pct(0.5)}  p95 ${pct(0.95)}  max ${s.at(-1)!.toFixed(1)}`);
+  console.log(
+    `${label.padEnd(28)} n=${n}  avg ${(times.reduce((a, b) => a + b, 0) / n).toFixed(1)} ms  p50 ${pct(0.5)}  p95 ${pct(0.95)}  max ${s.at(-1)!.toFixed(1)}`,
+  );
 }
 
 const json = { 'content-type': 'application/json', authorization: `Bearer ${admin}` };
@@ -36,7 +38,10 @@ await time('twilio status callback', (i) => {
   return fetch(url, {
     method: 'POST',
     body: new URLSearchParams(params),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': getExpectedTwilioSignature(twilioToken, url, params) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': getExpectedTwilioSignature(twilioToken, url, params),
+    },
   });
 });
 
@@ -44,13 +49,32 @@ await time('twilio status callback', (i) => {
 const feedCall = `bench-${randomUUID()}`;
 const post = (event: object) => {
   const body = JSON.stringify(event);
-  return fetch(`${api}/v1/webhooks/events`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(feedSecret, body) } });
+  return fetch(`${api}/v1/webhooks/events`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(feedSecret, body) },
+  });
 };
-await (await post({ eventId: `${feedCall}-start`, type: 'call.started', callId: feedCall, data: { channel: 'voice', from, to: '+15550000000', direction: 'inbound' } })).text();
-await time('generic feed call.turn', (i) => post({ eventId: `${feedCall}-${i}`, type: 'call.turn', callId: feedCall, data: { role: 'user', text: `turn ${i}` } }));
+await (
+  await post({
+    eventId: `${feedCall}-start`,
+    type: 'call.started',
+    callId: feedCall,
+    data: { channel: 'voice', from, to: '+15550000000', direction: 'inbound' },
+  })
+).text();
+await time('generic feed call.turn', (i) =>
+  post({ eventId: `${feedCall}-${i}`, type: 'call.turn', callId: feedCall, data: { role: 'user', text: `turn ${i}` } }),
+);
 
 // Chat: a message round trip runs the Update, two persistence activities and the responder.
-const chat = await (await fetch(`${api}/v1/calls`, { method: 'POST', headers: json, body: JSON.stringify({ channel: 'chat', from }) })).json();
+const chat = await (
+  await fetch(`${api}/v1/calls`, { method: 'POST', headers: json, body: JSON.stringify({ channel: 'chat', from }) })
+).json();
 await time('chat message round trip', (i) =>
-  fetch(`${api}/v1/calls/${chat.callId}/messages`, { method: 'POST', headers: json, body: JSON.stringify({ text: i === 0 ? 'my name is Ada' : 'what is my name?' }) }),
+  fetch(`${api}/v1/calls/${chat.callId}/messages`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ text: i === 0 ? 'my name is Ada' : 'what is my name?' }),
+  }),
 );

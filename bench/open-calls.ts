@@ -39,8 +39,12 @@ function fail(message: string): never {
   process.exit(2);
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] : NaN);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const pct = (xs: number[], p: number) =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] : NaN;
 
 // --- the shared private bench stack (bench/stack.ts); its product processes take these from our environment ---
 Object.assign(process.env, { WORKER_CACHE_SIZE: flags['cache-size'], RESUME_WINDOW: flags.window, IDLE_TIMEOUT: '6h' });
@@ -78,16 +82,20 @@ stops.push(async () => clearInterval(sampler));
 /** Runs fn over 0..n-1 with at most `concurrency` at once. */
 async function pooled(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
 /** A client's retry of 5xx and connection errors; anything else is a bug in the run. */
 async function post(path: string, body?: object): Promise<any> {
   for (let attempt = 1; ; attempt++) {
     try {
       const res = await fetch(`${api}/v1${path}`, {
-        method: 'POST', body: body && JSON.stringify(body), headers: { authorization: `Bearer ${ADMIN}`, ...(body && { 'content-type': 'application/json' }) },
+        method: 'POST',
+        body: body && JSON.stringify(body),
+        headers: { authorization: `Bearer ${ADMIN}`, ...(body && { 'content-type': 'application/json' }) },
       });
       const json = await res.json();
       if (res.status < 300) return json;
@@ -105,7 +113,9 @@ let retries = 0;
 async function allEnded(prefix: string, n: number, limitMs: number): Promise<void> {
   const deadline = Date.now() + limitMs;
   for (let last = 0; ; await sleep(500)) {
-    const { rows: [r] } = await db.query(`SELECT count(*)::int AS ended FROM calls WHERE call_id LIKE $1 AND status = 'ended'`, [`${prefix}%`]);
+    const {
+      rows: [r],
+    } = await db.query(`SELECT count(*)::int AS ended FROM calls WHERE call_id LIKE $1 AND status = 'ended'`, [`${prefix}%`]);
     if (r.ended >= n) return;
     if (Date.now() > deadline) throw new Error(`${prefix}: only ${r.ended}/${n} calls ended in time`);
     if (Date.now() - last > 15_000) {
@@ -119,7 +129,9 @@ async function allEnded(prefix: string, n: number, limitMs: number): Promise<voi
 async function lateness(prefix: string, deadlines: Map<string, number>) {
   const { rows } = await db.query(
     `SELECT e.call_id, extract(epoch FROM e.recorded_at) * 1000 AS recorded, extract(epoch FROM c.ended_at) * 1000 AS ended, c.disposition
-       FROM call_events e JOIN calls c USING (call_id) WHERE e.type = 'timeout' AND e.call_id LIKE $1`, [`${prefix}%`]);
+       FROM call_events e JOIN calls c USING (call_id) WHERE e.type = 'timeout' AND e.call_id LIKE $1`,
+    [`${prefix}%`],
+  );
   const persisted = rows.map((r) => Number(r.recorded) - deadlines.get(r.call_id)!);
   const fired = rows.map((r) => Number(r.ended) - deadlines.get(r.call_id)!);
   const stat = (xs: number[]) => ({ p50: pct(xs, 0.5), p99: pct(xs, 0.99), max: Math.max(...xs) });
@@ -130,13 +142,32 @@ async function lateness(prefix: string, deadlines: Map<string, number>) {
     const slot = Math.floor((deadlines.get(r.call_id)! - first) / 30_000);
     slots.set(slot, [...(slots.get(slot) ?? []), persisted[i]]);
   }
-  const timeline = [...slots].sort(([a], [b]) => a - b).map(([slot, xs]) => ({
-    fromS: slot * 30, n: xs.length, ...stat(xs), load1: loads.find((l) => l.at >= first + slot * 30_000)?.load1,
-  }));
-  return { n: rows.length, abandoned: rows.filter((r) => r.disposition === 'abandoned').length, persisted: stat(persisted), fired: stat(fired), lastRecordedMs: Math.max(...rows.map((r) => Number(r.recorded))), timeline };
+  const timeline = [...slots]
+    .sort(([a], [b]) => a - b)
+    .map(([slot, xs]) => ({
+      fromS: slot * 30,
+      n: xs.length,
+      ...stat(xs),
+      load1: loads.find((l) => l.at >= first + slot * 30_000)?.load1,
+    }));
+  return {
+    n: rows.length,
+    abandoned: rows.filter((r) => r.disposition === 'abandoned').length,
+    persisted: stat(persisted),
+    fired: stat(fired),
+    lastRecordedMs: Math.max(...rows.map((r) => Number(r.recorded))),
+    timeline,
+  };
 }
 
-const report: Record<string, unknown> = { calls: N, cacheSize: Number(flags['cache-size']), window: flags.window, burst: BURST, concurrency: CONCURRENCY, loadBefore: load() };
+const report: Record<string, unknown> = {
+  calls: N,
+  cacheSize: Number(flags['cache-size']),
+  window: flags.window,
+  burst: BURST,
+  concurrency: CONCURRENCY,
+  loadBefore: load(),
+};
 const crashed = stack.crashed;
 try {
   await Promise.race([crashed, run()]);
@@ -154,7 +185,10 @@ async function run(): Promise<void> {
   const deadlines = new Map<string, number>();
   const createStart = performance.now();
   let created = 0;
-  const progress = setInterval(() => console.error(`  created ${created}/${N}, worker RSS ${rssMb(workerPid).toFixed(0)} MB, load ${load()}`), 15_000);
+  const progress = setInterval(
+    () => console.error(`  created ${created}/${N}, worker RSS ${rssMb(workerPid).toFixed(0)} MB, load ${load()}`),
+    15_000,
+  );
   await pooled(N, CONCURRENCY, async (i) => {
     const callId = `main-${i}`;
     const channel = i % 2 ? 'voice' : 'chat';
@@ -166,7 +200,9 @@ async function run(): Promise<void> {
   clearInterval(progress);
   const createS = (performance.now() - createStart) / 1000;
   // Calls end only after their deadline: the open count peaks as the last one is created.
-  const { rows: [open] } = await db.query(`SELECT count(*)::int AS n FROM calls WHERE call_id LIKE 'main-%' AND status = 'dropped'`);
+  const {
+    rows: [open],
+  } = await db.query(`SELECT count(*)::int AS n FROM calls WHERE call_id LIKE 'main-%' AND status = 'dropped'`);
   report.create = { seconds: createS, callsPerSecond: N / createS, openAtPeak: open.n, retries, loadAfter: load() };
 
   // 2 and 3. The windows pass; every call ends abandoned and is persisted.
@@ -187,20 +223,37 @@ async function run(): Promise<void> {
     const callId = `burst-${i}`;
     const call = callConfigOf(loadConfig({ RESUME_WINDOW: `${Math.round(target - dropAt(i))}ms`, IDLE_TIMEOUT: '6h' }));
     const gateway = new CallGateway(client, { taskQueue: stack.taskQueue, call }, async () => false);
-    await gateway.start({ callId, channel: 'chat', direction: 'inbound', from: `+1777${String(i).padStart(7, '0')}`, to: null, provider: null, answered: true, metadata: {}, key: `start:${callId}` });
+    await gateway.start({
+      callId,
+      channel: 'chat',
+      direction: 'inbound',
+      from: `+1777${String(i).padStart(7, '0')}`,
+      to: null,
+      provider: null,
+      answered: true,
+      metadata: {},
+      key: `start:${callId}`,
+    });
   });
   if (Date.now() > dropsFrom) log(`burst: starting took longer than planned; deadlines will spread by the overrun`);
   const dropper = new CallGateway(client, { taskQueue: stack.taskQueue, call: callConfigOf(loadConfig({})) }, async () => false);
   const burstDeadlines = new Map<string, number>();
-  await Promise.all(Array.from({ length: BURST }, async (_, i) => {
-    await sleep(dropAt(i) - Date.now());
-    const dropped = await dropper.update(`burst-${i}`, { type: 'drop', key: `drop:burst-${i}` });
-    burstDeadlines.set(`burst-${i}`, Date.parse(dropped.resumeDeadline!));
-  }));
+  await Promise.all(
+    Array.from({ length: BURST }, async (_, i) => {
+      await sleep(dropAt(i) - Date.now());
+      const dropped = await dropper.update(`burst-${i}`, { type: 'drop', key: `drop:burst-${i}` });
+      burstDeadlines.set(`burst-${i}`, Date.parse(dropped.resumeDeadline!));
+    }),
+  );
   const bd = [...burstDeadlines.values()];
   await allEnded('burst-', BURST, Math.max(...bd) - Date.now() + 600_000);
   const burst = await lateness('burst-', burstDeadlines);
-  report.burst = { ...burst, deadlineSpreadMs: Math.max(...bd) - Math.min(...bd), drainMs: burst.lastRecordedMs - Math.min(...bd), loadAfter: load() };
+  report.burst = {
+    ...burst,
+    deadlineSpreadMs: Math.max(...bd) - Math.min(...bd),
+    drainMs: burst.lastRecordedMs - Math.min(...bd),
+    loadAfter: load(),
+  };
   report.rssMb = { ...peaks, final: rssMb(workerPid) };
 }
 
@@ -219,16 +272,26 @@ function printTable(r: any): void {
     ['worker RSS peak, timers firing', `${r.rssMb.timers.toFixed(0)} MB`, '<= 1024 MB'],
     ['worker RSS peak, burst / final', `${r.rssMb.burst.toFixed(0)} / ${r.rssMb.final.toFixed(0)} MB`, ''],
     ['ended abandoned', `${r.main.abandoned}/${r.calls}`, `${r.calls}`],
-    ['end persisted late p50 / p99 / max', `${ms(r.main.persisted.p50)} / ${ms(r.main.persisted.p99)} / ${ms(r.main.persisted.max)}`, 'p99 <= 1000 ms'],
+    [
+      'end persisted late p50 / p99 / max',
+      `${ms(r.main.persisted.p50)} / ${ms(r.main.persisted.p99)} / ${ms(r.main.persisted.max)}`,
+      'p99 <= 1000 ms',
+    ],
     ['worst 30 s of deadlines: p99 late (load)', worst(r.main.timeline), ''],
     ['timer fired late p50 / p99 / max', `${ms(r.main.fired.p50)} / ${ms(r.main.fired.p99)} / ${ms(r.main.fired.max)}`, ''],
     [`burst: ${r.burst.n} deadlines within`, ms(r.burst.deadlineSpreadMs), '~1 s'],
     ['burst drain (first deadline to last end persisted)', ms(r.burst.drainMs), ''],
-    ['burst persisted late p50 / p99 / max', `${ms(r.burst.persisted.p50)} / ${ms(r.burst.persisted.p99)} / ${ms(r.burst.persisted.max)}`, ''],
+    [
+      'burst persisted late p50 / p99 / max',
+      `${ms(r.burst.persisted.p50)} / ${ms(r.burst.persisted.p99)} / ${ms(r.burst.persisted.max)}`,
+      '',
+    ],
     ['client retries (5xx)', String(retries), '0'],
     ['load average before / after', `${r.loadBefore} / ${r.burst.loadAfter}`, ''],
   ];
   const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length))];
-  console.log(`\nopen calls: --calls ${r.calls} --cache-size ${r.cacheSize} --window ${r.window} --burst ${r.burst.n} --concurrency ${r.concurrency}`);
+  console.log(
+    `\nopen calls: --calls ${r.calls} --cache-size ${r.cacheSize} --window ${r.window} --burst ${r.burst.n} --concurrency ${r.concurrency}`,
+  );
   for (const [k, v, g] of rows) console.log(`${k.padEnd(w[0])}  ${v.padEnd(w[1])}  ${g}`);
 }

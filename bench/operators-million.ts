@@ -51,7 +51,9 @@ try {
   console.log(`seeded ${calls} calls in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
 
   const stats = await time('GET /v1/stats (7 days)', () => callStats(pool, 7));
-  console.log(`  active ${stats.active}, dropped now ${stats.droppedNow}, p95 ${stats.p95DurationSeconds} s, days ${stats.callsPerDay.length}`);
+  console.log(
+    `  active ${stats.active}, dropped now ${stats.droppedNow}, p95 ${stats.p95DurationSeconds} s, days ${stats.callsPerDay.length}`,
+  );
   await time('GET /v1/calls?limit=50', () => listCalls(pool, { limit: 50 }));
   await time('GET /v1/calls?status=dropped&limit=50', () => listCalls(pool, { status: 'dropped', limit: 50 }));
   await time('GET /v1/calls?from=<number>&limit=50', () => listCalls(pool, { from: '+15550004242', limit: 50 }));

@@ -37,7 +37,9 @@ const flags = {
 
 export const usage = `npm run bench -- [--quick] [--json FILE] [--pragmas journal_mode=wal,synchronous=normal | none] [--cpu-prof DIR]
   (pragmas default to what npm start uses: ${EMBEDDED_SQLITE_PRAGMAS.join(',')})
-  sizes: ${Object.entries(flags).map(([k, flag]) => `--${flag} N (${defaults[k as keyof Sizes]})`).join(' ')}`;
+  sizes: ${Object.entries(flags)
+    .map(([k, flag]) => `--${flag} N (${defaults[k as keyof Sizes]})`)
+    .join(' ')}`;
 
 export function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -65,7 +67,13 @@ export function parseOptions(argv: string[]): Options {
   }
   // The embedded server as `npm start` runs it, unless told otherwise (`none`: SQLite's own defaults).
   const given = values.pragmas ?? EMBEDDED_SQLITE_PRAGMAS.join(',');
-  const sqlitePragmas = given === 'none' ? [] : given.split(',').map((p) => p.trim()).filter(Boolean);
+  const sqlitePragmas =
+    given === 'none'
+      ? []
+      : given
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
   for (const p of sqlitePragmas) if (!/^\w+=\w+$/.test(p)) throw new Error(`--pragmas takes name=value,name=value; got ${p}`);
   return { sizes, json: values.json, sqlitePragmas, cpuProfileDir: values['cpu-prof'] };
 }

@@ -31,7 +31,8 @@ export function productPaths(stack: BenchStack): ProductPaths {
   const admin = { 'content-type': 'application/json', authorization: `Bearer ${secrets.ADMIN_API_KEY}` };
   const post = (path: string, body?: object) => request(path, { method: 'POST', headers: admin, body: JSON.stringify(body ?? {}) });
   const startChat = async () => ((await post('/v1/calls', { channel: 'chat', from: caller() })) as { callId: string }).callId;
-  const message = (callId: string, i: number) => post(`/v1/calls/${callId}/messages`, { text: i === 0 ? 'Hi, my name is Ada' : `turn ${i}` });
+  const message = (callId: string, i: number) =>
+    post(`/v1/calls/${callId}/messages`, { text: i === 0 ? 'Hi, my name is Ada' : `turn ${i}` });
   const feed = (event: object) => {
     const body = JSON.stringify(event);
     const headers = { 'content-type': 'application/json', 'x-signature': signFeedBody(secrets.WEBHOOK_SECRET, body) };
@@ -41,7 +42,12 @@ export function productPaths(stack: BenchStack): ProductPaths {
     feed({ eventId: `${callId}-turn-${i}`, type: 'call.turn', callId, data: { role: 'user', text: `turn ${i}` } });
   async function startVoice(): Promise<string> {
     const callId = newId('voice');
-    await feed({ eventId: `${callId}-start`, type: 'call.started', callId, data: { channel: 'voice', from: caller(), to: '+15550000000' } });
+    await feed({
+      eventId: `${callId}-start`,
+      type: 'call.started',
+      callId,
+      data: { channel: 'voice', from: caller(), to: '+15550000000' },
+    });
     await feed({ eventId: `${callId}-answer`, type: 'call.answered', callId, data: {} });
     return callId;
   }
@@ -64,16 +70,17 @@ export function productPaths(stack: BenchStack): ProductPaths {
       const expected = calls * turns;
       const t = performance.now();
       // Each call's turns in order, as a pipeline sends them; all calls at once.
-      await Promise.all(ids.map(async (id) => {
-        for (let i = 0; i < turns; i++) await turn(id, i);
-      }));
+      await Promise.all(
+        ids.map(async (id) => {
+          for (let i = 0; i < turns; i++) await turn(id, i);
+        }),
+      );
       const ackedSeconds = (performance.now() - t) / 1000;
       const deadline = t + deadlineMs;
       for (;;) {
-        const { rows } = await pool.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM turns WHERE call_id = ANY($1) AND role = 'user'",
-          [ids],
-        );
+        const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM turns WHERE call_id = ANY($1) AND role = 'user'", [
+          ids,
+        ]);
         if (rows[0].n >= expected) break;
         if (performance.now() > deadline) throw new Error(`voice turns: ${rows[0].n} of ${expected} persisted after ${deadlineMs} ms`);
         await sleep(20);

@@ -56,10 +56,12 @@ export async function startRawTemporal(address: string): Promise<RawTemporal> {
       const handles = await Promise.all(Array.from({ length: workflows }, () => start(signals)));
       const t = performance.now();
       // Each workflow's signals in order, as one call's events; timed until every workflow has counted its own.
-      await Promise.all(handles.map(async (h) => {
-        for (let i = 0; i < signals; i++) await h.signal(bumpSignal);
-        await h.result();
-      }));
+      await Promise.all(
+        handles.map(async (h) => {
+          for (let i = 0; i < signals; i++) await h.signal(bumpSignal);
+          await h.result();
+        }),
+      );
       return rate(workflows * signals, performance.now() - t);
     },
     async updateThroughput(workflows, updates) {

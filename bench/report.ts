@@ -46,13 +46,26 @@ export function goals(f: Figures, concurrency: number): Goal[] {
   const { raw, product } = f;
   const row = (path: string, r: number, p: number, kind: 'at most' | 'at least', factor: number): Goal => {
     const ratio = p / r;
-    return { path, raw: r, product: p, ratio, goal: `${kind === 'at most' ? '<=' : '>='} ${factor}x`, met: kind === 'at most' ? ratio <= factor : ratio >= factor };
+    return {
+      path,
+      raw: r,
+      product: p,
+      ratio,
+      goal: `${kind === 'at most' ? '<=' : '>='} ${factor}x`,
+      met: kind === 'at most' ? ratio <= factor : ratio >= factor,
+    };
   };
   return [
     row('chat turn p50 (ms) vs no-op Update', raw.updateLatency.p50, product.chatTurn.p50, 'at most', 1.5),
     row('chat turn p99 (ms) vs no-op Update', raw.updateLatency.p99, product.chatTurn.p99, 'at most', 2),
     row('webhook ack p50 (ms) vs Signal', raw.signalAck.p50, product.webhookAck.p50, 'at most', 1.5),
-    row(`${concurrency} concurrent chats (turns/s) vs Updates/s`, raw.updateThroughput.perSecond, product.concurrentChats.perSecond, 'at least', 0.7),
+    row(
+      `${concurrency} concurrent chats (turns/s) vs Updates/s`,
+      raw.updateThroughput.perSecond,
+      product.concurrentChats.perSecond,
+      'at least',
+      0.7,
+    ),
     row('voice turns persisted (/s) vs Signals processed/s', raw.signalsProcessed.perSecond, product.voiceTurns.perSecond, 'at least', 0.8),
     row('start + drop (/s) vs start+query+Update/s', raw.startQueryUpdate.perSecond, product.startDrop.perSecond, 'at least', 0.7),
   ];
@@ -77,11 +90,17 @@ export function printReport(f: Figures, rows: Goal[]): void {
       `persisted after ${product.voiceTurns.seconds.toFixed(1)} s`,
   );
 
-  console.log('\nCPU seconds per phase (process groups; ms/op is the Temporal server\'s CPU per operation)');
+  console.log("\nCPU seconds per phase (process groups; ms/op is the Temporal server's CPU per operation)");
   const groups = ['temporal', 'postgres', 'redis', 'worker', 'api', 'bench'];
   table(
     ['phase', 'ops', 'wall s', ...groups, 'temporal ms/op'],
-    f.phases.map((p) => [p.name, String(p.ops), p.seconds.toFixed(1), ...groups.map((g) => (p.cpu[g] ?? 0).toFixed(1)), ((p.cpu.temporal * 1000) / p.ops).toFixed(1)]),
+    f.phases.map((p) => [
+      p.name,
+      String(p.ops),
+      p.seconds.toFixed(1),
+      ...groups.map((g) => (p.cpu[g] ?? 0).toFixed(1)),
+      ((p.cpu.temporal * 1000) / p.ops).toFixed(1),
+    ]),
   );
 
   const { rawUpdate, chatTurn } = f.history;
@@ -90,7 +109,9 @@ export function printReport(f: Figures, rows: Goal[]): void {
       .filter(([, n]) => n >= 0.05)
       .map(([name, n]) => `${name.toLowerCase()} ${n.toFixed(1)}`)
       .join(', ');
-  console.log(`\nhistory events per op: raw no-op Update ${rawUpdate.eventsPerOp.toFixed(1)}; chat turn ${chatTurn.eventsPerOp.toFixed(1)} (${chatTurn.events} events in ${chatTurn.runs} run(s) / ${chatTurn.operations} turns)`);
+  console.log(
+    `\nhistory events per op: raw no-op Update ${rawUpdate.eventsPerOp.toFixed(1)}; chat turn ${chatTurn.eventsPerOp.toFixed(1)} (${chatTurn.events} events in ${chatTurn.runs} run(s) / ${chatTurn.operations} turns)`,
+  );
   console.log(`activity tasks per chat turn (scheduled + local markers): ${chatTurn.activityTasksPerOp.toFixed(1)}`);
   console.log(`  chat turn: ${top(chatTurn)}`);
   console.log(`  raw Update: ${top(rawUpdate)}`);

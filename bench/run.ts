@@ -80,8 +80,12 @@ try {
   const chat = await phase('chat turn, sequential', latency, () => product!.chatTurns(latency));
   const signalAck = await phase('raw Signal ack, sequential', latency, () => raw!.signalAck(latency));
   const webhookAck = await phase('webhook ack, sequential', latency, () => product!.webhookAck(latency));
-  const updateThroughput = await phase(`raw Updates, ${chats} workflows`, chats * turnsPerChat, () => raw!.updateThroughput(chats, turnsPerChat));
-  const concurrentChats = await phase(`chat turns, ${chats} chats`, chats * turnsPerChat, () => product!.concurrentChats(chats, turnsPerChat));
+  const updateThroughput = await phase(`raw Updates, ${chats} workflows`, chats * turnsPerChat, () =>
+    raw!.updateThroughput(chats, turnsPerChat),
+  );
+  const concurrentChats = await phase(`chat turns, ${chats} chats`, chats * turnsPerChat, () =>
+    product!.concurrentChats(chats, turnsPerChat),
+  );
   const voiceOps = voiceCalls * turnsPerVoiceCall;
   const signalsProcessed = await phase(`raw Signals processed, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
     raw!.signalsProcessed(voiceCalls, turnsPerVoiceCall),
@@ -89,7 +93,9 @@ try {
   const voiceTurns = await phase(`voice turns persisted, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
     product!.voiceTurnsPersisted(voiceCalls, turnsPerVoiceCall, 600_000),
   );
-  const startQueryUpdate = await phase(`raw start+query+Update, ${inFlight} in flight`, starts, () => raw!.startQueryUpdate(starts, inFlight));
+  const startQueryUpdate = await phase(`raw start+query+Update, ${inFlight} in flight`, starts, () =>
+    raw!.startQueryUpdate(starts, inFlight),
+  );
   const startDrop = await phase(`start + drop, ${inFlight} in flight`, starts, () => product!.startDrop(starts, inFlight));
 
   const history = {
@@ -106,7 +112,14 @@ try {
       sqlitePragmas: options.sqlitePragmas,
       sizes,
     },
-    raw: { updateLatency: rawUpdate.latency, writtenUpdateLatency: writtenUpdate, signalAck, updateThroughput, signalsProcessed, startQueryUpdate },
+    raw: {
+      updateLatency: rawUpdate.latency,
+      writtenUpdateLatency: writtenUpdate,
+      signalAck,
+      updateThroughput,
+      signalsProcessed,
+      startQueryUpdate,
+    },
     product: { chatTurn: chat.latency, webhookAck, concurrentChats, voiceTurns, startDrop },
     phases,
     history,

@@ -87,11 +87,13 @@ export async function startBenchStack(options: StackOptions = {}): Promise<Bench
     const [temporal, postgres, redis] = await startTogether([starts.temporal(), starts.postgres(), starts.redis()] as const);
     // The servers running now: fault injection replaces them.
     const running: Record<ServerName, TemporalServer | PostgresServer | RedisServer | undefined> = { temporal, postgres, redis };
-    stops.push(...(['temporal', 'postgres', 'redis'] as const).map((name) => async () => {
-      const server = running[name];
-      running[name] = undefined;
-      await server?.stop();
-    }));
+    stops.push(
+      ...(['temporal', 'postgres', 'redis'] as const).map((name) => async () => {
+        const server = running[name];
+        running[name] = undefined;
+        await server?.stop();
+      }),
+    );
     const servers = childrenByName();
     await migrate(postgres.url);
 
@@ -119,7 +121,10 @@ export async function startBenchStack(options: StackOptions = {}): Promise<Bench
       // Each worker its own metrics port: two may run side by side.
       const own = name === 'worker' ? { WORKER_METRICS_PORT: String(await freePort()) } : {};
       const child = spawnPrefixed(name, process.execPath, [...profile, '--import', 'tsx', `${name}/main.ts`], {
-        cwd: root, env: { ...env, ...own }, echo: !options.productLog, quietStop: true,
+        cwd: root,
+        env: { ...env, ...own },
+        echo: !options.productLog,
+        quietStop: true,
       });
       if (options.productLog) {
         const sink = options.productLog;
@@ -146,7 +151,11 @@ export async function startBenchStack(options: StackOptions = {}): Promise<Bench
     log('waiting for the worker to poll and the API to answer');
     const connection = await Connection.connect({ address: temporal.address });
     try {
-      await waitUntil('the product worker to poll its task queue', () => hasPoller(connection, taskQueue), { proc: children[0], timeoutMs: 120_000, intervalMs: 250 });
+      await waitUntil('the product worker to poll its task queue', () => hasPoller(connection, taskQueue), {
+        proc: children[0],
+        timeoutMs: 120_000,
+        intervalMs: 250,
+      });
     } finally {
       await connection.close();
     }

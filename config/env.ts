@@ -16,78 +16,96 @@ const duration = (fallback: string) =>
     });
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const urlOf = (protocols: string[]) =>
-  z.string().refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), { message: `must be a ${protocols.join(' or ')}// URL` });
+  z
+    .string()
+    .refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), { message: `must be a ${protocols.join(' or ')}// URL` });
 const url = (fallback: string, protocols: string[]) => urlOf(protocols).default(fallback);
 const secret = z.string().min(16, 'must be at least 16 characters').optional();
 
-const schema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  PORT: port(3000),
-  DATABASE_URL: url('postgres://postgres@127.0.0.1:5433/callwright', ['postgres:', 'postgresql:']),
-  REDIS_URL: url('redis://127.0.0.1:6380', ['redis:', 'rediss:']),
-  TEMPORAL_ADDRESS: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('calls'),
-  RESUME_WINDOW: duration('10m'),
-  IDLE_TIMEOUT: duration('30m'),
-  HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
-  // Calls that ended longer ago than RETENTION are deleted by a Schedule running every RETENTION_EVERY.
-  RETENTION: z
-    .string()
-    .default('90d')
-    .transform((text, ctx) => {
-      if (text === 'off') return null; // keep every call; no schedule is created
-      const ms = parseDuration(text);
-      if (ms === null) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 30d, or off` });
-      return ms ?? 0;
-    }),
-  RETENTION_EVERY: duration('1d'),
-  // Where end-of-call reports go for calls whose agent names no reportUrl; unset: no report.
-  REPORT_URL: urlOf(['http:', 'https:']).optional(),
-  ADMIN_API_KEY: secret,
-  JWT_SECRET: secret,
-  WEBHOOK_SECRET: secret,
-  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
-  PUBLIC_BASE_URL: z.string().url().optional(),
-  // Outbound calls: placed through Twilio's REST API when an account is configured.
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC and 32 hex digits').optional(),
-  TWILIO_API_URL: url('https://api.twilio.com', ['https:', 'http:']),
-  TWILIO_VOICE_URL: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { message: 'must be an https:// or http:// URL' }).optional(),
-  // Optional providers: without their secrets their webhooks answer 401, and nothing else changes.
-  EXOTEL_WEBHOOK_USER: z.string().regex(/^[^:]+$/, 'must not contain ":" (HTTP Basic splits the user there)').optional(),
-  EXOTEL_WEBHOOK_PASSWORD: z.string().min(1).optional(),
-  VONAGE_SIGNATURE_SECRET: z.string().min(1).optional(),
-  RESPONDER_URL: z.string().url().optional(),
-  RESPONDER_API_KEY: z.string().optional(),
-  RESPONDER_MODEL: z.string().default('gpt-4o-mini'),
-  RESPONDER_TIMEOUT: duration('15s'),
-  // How long the API waits for a call to answer an update (a chat message, drop, end) before 503 `timeout`.
-  UPDATE_TIMEOUT: duration('60s'),
-  // An open call stream sends a heartbeat comment this often (proxies close idle connections) and checks the call's workflow still runs.
-  STREAM_HEARTBEAT: duration('15s').refine((ms) => ms >= 1000, 'must be at least 1s'),
-  WORKER_METRICS_PORT: port(9464),
-  // Workflows kept in the worker's sticky cache; evicted calls replay from history when they next wake.
-  WORKER_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
-  RATE_LIMIT_PER_CALLER: z.coerce.number().int().min(0).default(120),
-  RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(600),
-  // Proxies whose X-Forwarded-For is believed: a hop count or addresses/CIDRs; none by default.
-  TRUST_PROXY: z
-    .string()
-    .default('')
-    .transform((text, ctx) => {
-      try {
-        return parseTrustProxy(text);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return TRUST_NONE;
-      }
-    }),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-}).superRefine((c, ctx) => {
-  // Half a credential is a mistake, not a choice: say which half is missing.
-  if (c.EXOTEL_WEBHOOK_USER && !c.EXOTEL_WEBHOOK_PASSWORD) ctx.addIssue({ code: 'custom', path: ['EXOTEL_WEBHOOK_PASSWORD'], message: 'required with EXOTEL_WEBHOOK_USER' });
-  if (c.EXOTEL_WEBHOOK_PASSWORD && !c.EXOTEL_WEBHOOK_USER) ctx.addIssue({ code: 'custom', path: ['EXOTEL_WEBHOOK_USER'], message: 'required with EXOTEL_WEBHOOK_PASSWORD' });
-});
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: port(3000),
+    DATABASE_URL: url('postgres://postgres@127.0.0.1:5433/callwright', ['postgres:', 'postgresql:']),
+    REDIS_URL: url('redis://127.0.0.1:6380', ['redis:', 'rediss:']),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+      .default('localhost:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('calls'),
+    RESUME_WINDOW: duration('10m'),
+    IDLE_TIMEOUT: duration('30m'),
+    HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
+    // Calls that ended longer ago than RETENTION are deleted by a Schedule running every RETENTION_EVERY.
+    RETENTION: z
+      .string()
+      .default('90d')
+      .transform((text, ctx) => {
+        if (text === 'off') return null; // keep every call; no schedule is created
+        const ms = parseDuration(text);
+        if (ms === null) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 30d, or off` });
+        return ms ?? 0;
+      }),
+    RETENTION_EVERY: duration('1d'),
+    // Where end-of-call reports go for calls whose agent names no reportUrl; unset: no report.
+    REPORT_URL: urlOf(['http:', 'https:']).optional(),
+    ADMIN_API_KEY: secret,
+    JWT_SECRET: secret,
+    WEBHOOK_SECRET: secret,
+    TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+    PUBLIC_BASE_URL: z.string().url().optional(),
+    // Outbound calls: placed through Twilio's REST API when an account is configured.
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID: AC and 32 hex digits')
+      .optional(),
+    TWILIO_API_URL: url('https://api.twilio.com', ['https:', 'http:']),
+    TWILIO_VOICE_URL: z
+      .string()
+      .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { message: 'must be an https:// or http:// URL' })
+      .optional(),
+    // Optional providers: without their secrets their webhooks answer 401, and nothing else changes.
+    EXOTEL_WEBHOOK_USER: z
+      .string()
+      .regex(/^[^:]+$/, 'must not contain ":" (HTTP Basic splits the user there)')
+      .optional(),
+    EXOTEL_WEBHOOK_PASSWORD: z.string().min(1).optional(),
+    VONAGE_SIGNATURE_SECRET: z.string().min(1).optional(),
+    RESPONDER_URL: z.string().url().optional(),
+    RESPONDER_API_KEY: z.string().optional(),
+    RESPONDER_MODEL: z.string().default('gpt-4o-mini'),
+    RESPONDER_TIMEOUT: duration('15s'),
+    // How long the API waits for a call to answer an update (a chat message, drop, end) before 503 `timeout`.
+    UPDATE_TIMEOUT: duration('60s'),
+    // An open call stream sends a heartbeat comment this often (proxies close idle connections) and checks the call's workflow still runs.
+    STREAM_HEARTBEAT: duration('15s').refine((ms) => ms >= 1000, 'must be at least 1s'),
+    WORKER_METRICS_PORT: port(9464),
+    // Workflows kept in the worker's sticky cache; evicted calls replay from history when they next wake.
+    WORKER_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
+    RATE_LIMIT_PER_CALLER: z.coerce.number().int().min(0).default(120),
+    RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(600),
+    // Proxies whose X-Forwarded-For is believed: a hop count or addresses/CIDRs; none by default.
+    TRUST_PROXY: z
+      .string()
+      .default('')
+      .transform((text, ctx) => {
+        try {
+          return parseTrustProxy(text);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return TRUST_NONE;
+        }
+      }),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    // Half a credential is a mistake, not a choice: say which half is missing.
+    if (c.EXOTEL_WEBHOOK_USER && !c.EXOTEL_WEBHOOK_PASSWORD)
+      ctx.addIssue({ code: 'custom', path: ['EXOTEL_WEBHOOK_PASSWORD'], message: 'required with EXOTEL_WEBHOOK_USER' });
+    if (c.EXOTEL_WEBHOOK_PASSWORD && !c.EXOTEL_WEBHOOK_USER)
+      ctx.addIssue({ code: 'custom', path: ['EXOTEL_WEBHOOK_USER'], message: 'required with EXOTEL_WEBHOOK_PASSWORD' });
+  });
 
 export type Config = z.infer<typeof schema>;
 
@@ -112,7 +130,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const config = parsed.data;
   // Placing a call needs the account's own token (not the development default) and the URLs Twilio calls back.
-  const forOutbound = config.TWILIO_ACCOUNT_SID ? (['TWILIO_AUTH_TOKEN', 'TWILIO_VOICE_URL', 'PUBLIC_BASE_URL'] as const).filter((k) => !config[k]) : [];
+  const forOutbound = config.TWILIO_ACCOUNT_SID
+    ? (['TWILIO_AUTH_TOKEN', 'TWILIO_VOICE_URL', 'PUBLIC_BASE_URL'] as const).filter((k) => !config[k])
+    : [];
   if (forOutbound.length) {
     throw new ConfigError(`invalid configuration:\n${forOutbound.map((k) => `  ${k}: required with TWILIO_ACCOUNT_SID`).join('\n')}`);
   }

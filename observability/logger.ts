@@ -1,7 +1,19 @@
 // Structured JSON logs (pino). Phone numbers are masked to their last 4 digits and secrets never logged.
 import { pino, type Logger } from 'pino';
 
-const PHONE_KEYS = new Set(['from', 'to', 'From', 'To', 'Caller', 'Called', 'number', 'callerNumber', 'subject', 'from_number', 'to_number']);
+const PHONE_KEYS = new Set([
+  'from',
+  'to',
+  'From',
+  'To',
+  'Caller',
+  'Called',
+  'number',
+  'callerNumber',
+  'subject',
+  'from_number',
+  'to_number',
+]);
 const SECRET_KEYS = /authorization|token|secret|password|signature|api_?key/i;
 
 /** "+15551234567" → "*******4567"; short or non-numeric handles keep only their last 4 characters. */

@@ -32,7 +32,9 @@ async function main(): Promise<number> {
 
   for (const { call } of rows.filter((r) => r.call?.status === 'dropped')) {
     console.log(`\n${short(call!.callId)} from ${mask(call!.from)} stays dropped: nobody calls back.`);
-    console.log(`Its resume window closes at ${time(call!.resumeDeadline)} [${call!.resumeDeadline}]; then its durable timer ends it as ended/abandoned.`);
+    console.log(
+      `Its resume window closes at ${time(call!.resumeDeadline)} [${call!.resumeDeadline}]; then its durable timer ends it as ended/abandoned.`,
+    );
   }
   const link = (label: string, i: number): [string, string][] => (rows[i]?.call ? [[label, workflowUrl(rows[i].call)]] : []);
   printLinks([...link('The called-back voice call', 0), ...link('The dropped voice call', 1), ...link('A chat that survived a drop', 2)]);

@@ -16,15 +16,26 @@ import { checkDb, settle, snapshot, type DbVerdict, type LoggedRequest } from '.
 import { ensureSchemathesis } from './fuzz/venv.js';
 
 const { values: flags } = parseArgs({
-  options: { requests: { type: 'string', default: '10000' }, json: { type: 'string' }, workers: { type: 'string', default: '1' }, seed: { type: 'string' } },
+  options: {
+    requests: { type: 'string', default: '10000' },
+    json: { type: 'string' },
+    workers: { type: 'string', default: '1' },
+    seed: { type: 'string' },
+  },
 });
 const TARGET = Number(flags.requests);
 if (!Number.isInteger(TARGET) || TARGET < 1) throw new Error(`--requests ${flags.requests} is not a positive integer`);
 const HOOKS = fileURLToPath(new URL('./fuzz/hooks.py', import.meta.url));
 const CHECKS = [
-  'not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_headers_conformance', 'response_schema_conformance',
+  'not_a_server_error',
+  'status_code_conformance',
+  'content_type_conformance',
+  'response_headers_conformance',
+  'response_schema_conformance',
   // Invalid input must be refused: a fuzzer that only watched for 5xx would miss validation that was weakened.
-  'negative_data_rejection', 'unsupported_method', 'allow_header_conformance',
+  'negative_data_rejection',
+  'unsupported_method',
+  'allow_header_conformance',
 ];
 
 /** Each way in, its share of the requests and the operations it reaches. */
@@ -41,12 +52,18 @@ const runDir = join(tmpdir(), `callwright-fuzz-${new Date().toISOString().replac
 mkdirSync(runDir, { recursive: true });
 const requestLog = join(runDir, 'requests.jsonl');
 
-
-async function api(path: string, init: { method?: string; body?: unknown; token?: string; headers?: Record<string, string>; raw?: string } = {}) {
+async function api(
+  path: string,
+  init: { method?: string; body?: unknown; token?: string; headers?: Record<string, string>; raw?: string } = {},
+) {
   const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
   const res = await fetch(`${stack.apiUrl}${path}`, {
     method: init.method ?? (body ? 'POST' : 'GET'),
-    headers: { authorization: `Bearer ${init.token ?? secrets.ADMIN_API_KEY}`, ...(body && { 'content-type': 'application/json' }), ...init.headers },
+    headers: {
+      authorization: `Bearer ${init.token ?? secrets.ADMIN_API_KEY}`,
+      ...(body && { 'content-type': 'application/json' }),
+      ...init.headers,
+    },
     body,
   });
   const json = await res.json().catch(() => null);
@@ -64,13 +81,19 @@ async function seed() {
     await api('/v1/calls', { body: { callId, channel: 'chat', from: subject }, token });
     await api(`/v1/calls/${callId}/messages`, { body: { text: 'Hi, my name is Ada' }, token });
   }
-  for (const [i, callId] of adminCalls.entries()) await api('/v1/calls', { body: { callId, channel: 'voice', answered: true, from: `+1555020${String(i).padStart(4, '0')}` } });
+  for (const [i, callId] of adminCalls.entries())
+    await api('/v1/calls', { body: { callId, channel: 'voice', answered: true, from: `+1555020${String(i).padStart(4, '0')}` } });
   const feed = async (event: object) => {
     const raw = JSON.stringify(event);
     await api('/v1/webhooks/events', { raw, headers: { 'x-signature': signFeedBody(secrets.WEBHOOK_SECRET, raw) } });
   };
   for (const [i, callId] of feedCalls.entries()) {
-    await feed({ eventId: `${callId}:started`, type: 'call.started', callId, data: { channel: 'voice', from: `+1555030${String(i).padStart(4, '0')}` } });
+    await feed({
+      eventId: `${callId}:started`,
+      type: 'call.started',
+      callId,
+      data: { channel: 'voice', from: `+1555030${String(i).padStart(4, '0')}` },
+    });
     await feed({ eventId: `${callId}:answered`, type: 'call.answered', callId, data: {} });
   }
   const numbers = { admin: [subject, '+15550200000', '+15550300000'], chat: [subject], webhook: [] };
@@ -81,20 +104,30 @@ async function seed() {
 async function schemathesis(kind: Kind, round: number, args: string[], env: Record<string, string>): Promise<any> {
   const report = join(runDir, `${kind}-${round}.json`);
   const out = createWriteStream(join(runDir, `${kind}-${round}.log`));
-  const child = spawn(bin, ['run', `${stack.apiUrl}/openapi.json`, ...args, '--report', 'json', '--report-json-path', report, '--report-dir', runDir], {
-    cwd: runDir,
-    env: { ...process.env, ...env, SCHEMATHESIS_HOOKS: HOOKS, NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    bin,
+    ['run', `${stack.apiUrl}/openapi.json`, ...args, '--report', 'json', '--report-json-path', report, '--report-dir', runDir],
+    {
+      cwd: runDir,
+      env: { ...process.env, ...env, SCHEMATHESIS_HOOKS: HOOKS, NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout.pipe(out);
   child.stderr.pipe(out);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (!existsSync(report)) throw new Error(`schemathesis (${kind}, round ${round}) exited ${code} without a report; see ${join(runDir, `${kind}-${round}.log`)}`);
+  if (!existsSync(report))
+    throw new Error(`schemathesis (${kind}, round ${round}) exited ${code} without a report; see ${join(runDir, `${kind}-${round}.log`)}`);
   return JSON.parse(readFileSync(report, 'utf8'));
 }
 
 const readLog = (): LoggedRequest[] =>
-  existsSync(requestLog) ? readFileSync(requestLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoggedRequest) : [];
+  existsSync(requestLog)
+    ? readFileSync(requestLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as LoggedRequest)
+    : [];
 
 async function main(stack: BenchStack): Promise<number> {
   const { token, seeds, numbers } = await seed();
@@ -112,14 +145,33 @@ async function main(stack: BenchStack): Promise<number> {
       // Coverage and explicit examples are deterministic: once is enough; later rounds fuzz with fresh seeds.
       const phases = round === 0 ? 'examples,coverage,fuzzing' : 'fuzzing';
       const args = [
-        ...filter, '--phases', phases, '--checks', CHECKS.join(','), '--max-examples', String(examples), '--seed', String(baseSeed + round),
-        '--workers', flags.workers!, '--continue-on-failure', '--suppress-health-check', 'all', '--generation-database', 'none', '--request-timeout', '75',
+        ...filter,
+        '--phases',
+        phases,
+        '--checks',
+        CHECKS.join(','),
+        '--max-examples',
+        String(examples),
+        '--seed',
+        String(baseSeed + round),
+        '--workers',
+        flags.workers!,
+        '--continue-on-failure',
+        '--suppress-health-check',
+        'all',
+        '--generation-database',
+        'none',
+        '--request-timeout',
+        '75',
         ...(kind === 'webhook' ? [] : ['-H', `Authorization: Bearer ${kind === 'admin' ? secrets.ADMIN_API_KEY : token}`]),
       ];
       const env = {
-        FUZZ_KIND: kind, FUZZ_API: stack.apiUrl, FUZZ_LOG: requestLog,
+        FUZZ_KIND: kind,
+        FUZZ_API: stack.apiUrl,
+        FUZZ_LOG: requestLog,
         FUZZ_SEEDS: JSON.stringify({ calls: kind === 'webhook' ? [] : seeds[kind], numbers: numbers[kind], voiceCalls: seeds.webhook }),
-        FUZZ_WEBHOOK_SECRET: secrets.WEBHOOK_SECRET, FUZZ_TWILIO_TOKEN: secrets.TWILIO_AUTH_TOKEN,
+        FUZZ_WEBHOOK_SECRET: secrets.WEBHOOK_SECRET,
+        FUZZ_TWILIO_TOKEN: secrets.TWILIO_AUTH_TOKEN,
       };
       const started = done;
       reports.push({ kind, round, report: await schemathesis(kind, round, args, env) });
@@ -143,7 +195,10 @@ async function main(stack: BenchStack): Promise<number> {
 }
 
 function summarize(requests: LoggedRequest[], reports: { kind: Kind; round: number; report: any }[], db: DbVerdict) {
-  const byKind = Object.fromEntries(KINDS.map(({ kind }) => [kind, requests.filter((r) => r.kind === kind).length])) as Record<Kind, number>;
+  const byKind = Object.fromEntries(KINDS.map(({ kind }) => [kind, requests.filter((r) => r.kind === kind).length])) as Record<
+    Kind,
+    number
+  >;
   const statuses = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, network: 0 };
   for (const r of requests) statuses[r.status === 0 ? 'network' : (`${Math.floor(r.status / 100)}xx` as keyof typeof statuses)]++;
   const serverErrors = requests.filter((r) => r.status >= 500);
@@ -158,13 +213,34 @@ function summarize(requests: LoggedRequest[], reports: { kind: Kind; round: numb
   const mismatches = failures.filter((f) => !is(f, 'ServerError') && !is(f, 'AcceptedNegativeData'));
   const acceptedInvalid = failures.filter((f) => is(f, 'AcceptedNegativeData'));
   const count = (xs: any[]) => xs.reduce((n, f) => n + f.count, 0);
-  const ok = requests.length >= TARGET && serverErrors.length === 0 && statuses.network === 0 && failures.length === 0 && errors.length === 0
-    && signedRefused.length === 0 && db.ok;
+  const ok =
+    requests.length >= TARGET &&
+    serverErrors.length === 0 &&
+    statuses.network === 0 &&
+    failures.length === 0 &&
+    errors.length === 0 &&
+    signedRefused.length === 0 &&
+    db.ok;
   return {
-    ok, target: TARGET, requests: requests.length, byKind,
-    webhooks: { feed: requests.filter((r) => r.path === '/v1/webhooks/events').length, twilio: requests.filter((r) => r.path === '/v1/webhooks/twilio').length, signedRefused: signedRefused.length },
-    statuses, serverErrors: serverErrors.length, serverErrorSamples: serverErrors.slice(0, 5),
-    schemaMismatches: count(mismatches), acceptedInvalid: count(acceptedInvalid), failures, errors, db, schemathesis: version, runDir,
+    ok,
+    target: TARGET,
+    requests: requests.length,
+    byKind,
+    webhooks: {
+      feed: requests.filter((r) => r.path === '/v1/webhooks/events').length,
+      twilio: requests.filter((r) => r.path === '/v1/webhooks/twilio').length,
+      signedRefused: signedRefused.length,
+    },
+    statuses,
+    serverErrors: serverErrors.length,
+    serverErrorSamples: serverErrors.slice(0, 5),
+    schemaMismatches: count(mismatches),
+    acceptedInvalid: count(acceptedInvalid),
+    failures,
+    errors,
+    db,
+    schemathesis: version,
+    runDir,
   };
 }
 
@@ -174,15 +250,29 @@ function print(s: ReturnType<typeof summarize>): void {
     ['requests', `${s.requests} (target ${s.target})`, mark(s.requests >= s.target)],
     ["  operators' key", String(s.byKind.admin), ''],
     ['  chat token', String(s.byKind.chat), ''],
-    ['  signed webhooks (feed / twilio)', `${s.byKind.webhook} (${s.webhooks.feed} / ${s.webhooks.twilio})`, mark(s.webhooks.signedRefused === 0)],
+    [
+      '  signed webhooks (feed / twilio)',
+      `${s.byKind.webhook} (${s.webhooks.feed} / ${s.webhooks.twilio})`,
+      mark(s.webhooks.signedRefused === 0),
+    ],
     ['statuses 2xx / 4xx / 5xx', `${s.statuses['2xx']} / ${s.statuses['4xx']} / ${s.statuses['5xx']}`, ''],
     ['5xx', String(s.serverErrors), mark(s.serverErrors === 0)],
     ['network errors', String(s.statuses.network), mark(s.statuses.network === 0)],
     ['schema mismatches (unique)', String(s.schemaMismatches), mark(s.schemaMismatches === 0)],
     ['invalid input accepted (unique)', String(s.acceptedInvalid), mark(s.acceptedInvalid === 0)],
     ['schemathesis errors', String(s.errors.length), mark(s.errors.length === 0)],
-    ['rows before -> after', Object.keys(s.db.before).map((t) => `${t} ${s.db.before[t as 'calls']}->${s.db.after[t as 'calls']}`).join(', '), ''],
-    ['DB check', `${s.db.unexplained.length} unexplained, ${s.db.rejectedWithRows.length} of ${s.db.rejectedOnlyIds} rejected-only ids with rows, ${s.db.callers.length} unexplained callers`, mark(s.db.ok)],
+    [
+      'rows before -> after',
+      Object.keys(s.db.before)
+        .map((t) => `${t} ${s.db.before[t as 'calls']}->${s.db.after[t as 'calls']}`)
+        .join(', '),
+      '',
+    ],
+    [
+      'DB check',
+      `${s.db.unexplained.length} unexplained, ${s.db.rejectedWithRows.length} of ${s.db.rejectedOnlyIds} rejected-only ids with rows, ${s.db.callers.length} unexplained callers`,
+      mark(s.db.ok),
+    ],
   ];
   const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
   console.log(`\nfuzz: schemathesis ${s.schemathesis} against /openapi.json (logs: ${s.runDir})`);
@@ -190,7 +280,8 @@ function print(s: ReturnType<typeof summarize>): void {
   for (const f of s.failures) console.log(`  ✗ [${f.kind}] ${f.title} x${f.count}: ${f.operations.join(', ')}`);
   for (const e of s.errors) console.log(`  ✗ [${e.kind}] error: ${e.title} x${e.count}`);
   for (const r of s.serverErrorSamples) console.log(`  ✗ ${r.status} ${r.method} ${r.path}: ${r.body ?? ''}`);
-  for (const id of [...s.db.unexplained, ...s.db.rejectedWithRows].slice(0, 10)) console.log(`  ✗ rows for call ${id} that no accepted request explains`);
+  for (const id of [...s.db.unexplained, ...s.db.rejectedWithRows].slice(0, 10))
+    console.log(`  ✗ rows for call ${id} that no accepted request explains`);
   for (const c of s.db.callers.slice(0, 10)) console.log(`  ✗ caller ${c} added or removed with no accepted request for it`);
   console.log(s.ok ? 'fuzz: PASS' : 'fuzz: FAIL');
 }

@@ -57,9 +57,13 @@ try {
   await migrate(urls.DATABASE_URL);
 
   const children = ['worker', 'api'].map((name) =>
-    supervise(() => spawnPrefixed(name, process.execPath, ['--import', 'tsx', `${name}/main.ts`], { cwd: root, env: { ...env, ...urls }, echo: true }), {
-      onGiveUp: (reason) => void shutdown(1, `${reason}; stopping everything`),
-    }),
+    supervise(
+      () =>
+        spawnPrefixed(name, process.execPath, ['--import', 'tsx', `${name}/main.ts`], { cwd: root, env: { ...env, ...urls }, echo: true }),
+      {
+        onGiveUp: (reason) => void shutdown(1, `${reason}; stopping everything`),
+      },
+    ),
   );
   running.push({ stop: () => Promise.all(children.map((child) => child.stop())).then(() => undefined) });
 
@@ -110,9 +114,5 @@ function redact(url: string): string {
 function printBox(rows: [string, string][]): void {
   const lines = ['Callwright is running (Ctrl+C stops everything)', '', ...rows.map(([k, v]) => `${k.padEnd(12)} ${v}`)];
   const width = Math.max(...lines.map((line) => line.length));
-  console.log(
-    [`┌${'─'.repeat(width + 2)}┐`, ...lines.map((line) => `│ ${line.padEnd(width)} │`), `└${'─'.repeat(width + 2)}┘`].join(
-      '\n',
-    ),
-  );
+  console.log([`┌${'─'.repeat(width + 2)}┐`, ...lines.map((line) => `│ ${line.padEnd(width)} │`), `└${'─'.repeat(width + 2)}┘`].join('\n'));
 }

@@ -68,7 +68,11 @@ export async function listAgents(pool: pg.Pool): Promise<AgentView[]> {
 }
 
 /** Merges the given fields (null removes one) and increments the version; null when absent. */
-export async function patchAgent(pool: pg.Pool, agentId: string, patch: { [K in keyof AgentConfig]?: AgentConfig[K] | null } & { name?: string }): Promise<AgentView | null> {
+export async function patchAgent(
+  pool: pg.Pool,
+  agentId: string,
+  patch: { [K in keyof AgentConfig]?: AgentConfig[K] | null } & { name?: string },
+): Promise<AgentView | null> {
   const { name, ...config } = patch;
   const removed = Object.keys(config).filter((k) => config[k as keyof AgentConfig] === null);
   const set = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== null && v !== undefined));
@@ -89,7 +93,12 @@ export async function deleteAgent(pool: pg.Pool, agentId: string): Promise<'dele
 }
 
 /** Assigns (or reassigns) a number; null when the agent does not exist. */
-export async function putNumber(pool: pg.Pool, number: string, agentId: string, tags: string[] = []): Promise<{ number: NumberView; created: boolean } | null> {
+export async function putNumber(
+  pool: pg.Pool,
+  number: string,
+  agentId: string,
+  tags: string[] = [],
+): Promise<{ number: NumberView; created: boolean } | null> {
   const { rows } = await pool.query(
     `INSERT INTO numbers (number, agent_id, tags) SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM agents WHERE agent_id = $2)
      ON CONFLICT (number) DO UPDATE SET agent_id = EXCLUDED.agent_id, tags = EXCLUDED.tags, updated_at = now()
@@ -116,7 +125,10 @@ export async function deleteNumber(pool: pg.Pool, number: string): Promise<boole
  * The agent that answers a call: the one named, else the one assigned to the call's own number (the
  * number called, for an inbound call; the number calling from, for an outbound one), else none.
  */
-export async function agentForCall(pool: pg.Pool, call: { agentId?: string; direction: Direction; from: string; to: string | null }): Promise<AgentView | null> {
+export async function agentForCall(
+  pool: pg.Pool,
+  call: { agentId?: string; direction: Direction; from: string; to: string | null },
+): Promise<AgentView | null> {
   if (call.agentId) return selectAgent(pool, call.agentId);
   const own = call.direction === 'inbound' ? call.to : call.from;
   if (!own) return null;

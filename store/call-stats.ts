@@ -66,7 +66,12 @@ export async function callStats(pool: pg.Pool, days: number, now = Date.now()): 
   const until = Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
   const since = until - days * DAY_MS;
   const rows = await withSortMemory(pool, (client) => client.query(STATS, [new Date(since).toISOString(), new Date(until).toISOString()]));
-  const { live, totals, by_channel: byChannelRows, per_day: perDay } = rows[0] as {
+  const {
+    live,
+    totals,
+    by_channel: byChannelRows,
+    per_day: perDay,
+  } = rows[0] as {
     live: { channel: Channel; status: string; n: number }[];
     totals: Record<'resumeRate' | 'abandonRate' | 'avgDurationSeconds' | 'p95DurationSeconds' | 'avgTurnsPerCall', number | null>;
     by_channel: { channel: Channel; calls: number; avgDurationSeconds: number | null }[];
@@ -83,7 +88,15 @@ export async function callStats(pool: pg.Pool, days: number, now = Date.now()): 
   const byChannel = Object.fromEntries(
     CHANNELS.map((channel) => {
       const row = byChannelRows.find((r) => r.channel === channel);
-      return [channel, { calls: row?.calls ?? 0, active: count('active', channel), droppedNow: count('dropped', channel), avgDurationSeconds: round(row?.avgDurationSeconds ?? null) }];
+      return [
+        channel,
+        {
+          calls: row?.calls ?? 0,
+          active: count('active', channel),
+          droppedNow: count('dropped', channel),
+          avgDurationSeconds: round(row?.avgDurationSeconds ?? null),
+        },
+      ];
     }),
   ) as CallStats['byChannel'];
   return {

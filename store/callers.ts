@@ -57,10 +57,10 @@ export async function putCaller(pool: pg.Pool, number: string, p: CallerProfile)
 export async function patchCaller(pool: pg.Pool, number: string, p: CallerProfile): Promise<CallerView | null> {
   const fields = (['name', 'language', 'locale', 'tags', 'metadata'] as const).filter((f) => p[f] !== undefined);
   const sets = fields.map((f, i) => `${f} = $${i + 2}`);
-  const { rows } = await pool.query(
-    `UPDATE callers SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE number = $1 RETURNING *`,
-    [number, ...fields.map((f) => p[f])],
-  );
+  const { rows } = await pool.query(`UPDATE callers SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE number = $1 RETURNING *`, [
+    number,
+    ...fields.map((f) => p[f]),
+  ]);
   return rows[0] ? toView(rows[0]) : null;
 }
 

@@ -41,9 +41,28 @@ export function rowToView(r: Record<string, any>): CallView {
 }
 
 const CALL_COLUMNS = [
-  'call_id', 'workflow_id', 'channel', 'direction', 'from_number', 'to_number', 'status', 'disposition',
-  'started_at', 'answered_at', 'dropped_at', 'resume_deadline', 'ended_at', 'turn_count', 'drop_count',
-  'resume_count', 'context', 'metadata', 'provider', 'legs', 'version', 'agent',
+  'call_id',
+  'workflow_id',
+  'channel',
+  'direction',
+  'from_number',
+  'to_number',
+  'status',
+  'disposition',
+  'started_at',
+  'answered_at',
+  'dropped_at',
+  'resume_deadline',
+  'ended_at',
+  'turn_count',
+  'drop_count',
+  'resume_count',
+  'context',
+  'metadata',
+  'provider',
+  'legs',
+  'version',
+  'agent',
 ];
 // One statement, so one round trip and one implicit transaction: the caller profile, the call row (never
 // rolled back by a stale retry), then every event and turn of the batch as multi-row inserts from arrays.
@@ -57,7 +76,9 @@ const WRITE_BATCH = `
     INSERT INTO calls (${CALL_COLUMNS.join(', ')})
     VALUES (${CALL_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
     ON CONFLICT (call_id) DO UPDATE SET
-      ${CALL_COLUMNS.filter((c) => c !== 'call_id').map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, updated_at = now()
+      ${CALL_COLUMNS.filter((c) => c !== 'call_id')
+        .map((c) => `${c} = EXCLUDED.${c}`)
+        .join(', ')}, updated_at = now()
     WHERE calls.version <= EXCLUDED.version
   ), events AS (
     INSERT INTO call_events (call_id, seq, idempotency_key, type, applied, occurred_at, payload)
@@ -73,13 +94,40 @@ const WRITE_BATCH = `
 /** Writes a batch of one call's events in one transaction. */
 export async function writeBatch(pool: pg.Pool, { call, events, turns, caller }: RecordBatch): Promise<void> {
   await pool.query(WRITE_BATCH, [
-    call.callId, call.workflowId, call.channel, call.direction, call.from, call.to, call.status, call.disposition,
-    call.startedAt, call.answeredAt, call.droppedAt, call.resumeDeadline, call.endedAt, call.turnCount, call.dropCount,
-    call.resumeCount, call.context, call.metadata, call.provider, call.legs, call.version, call.agent ?? null,
-    caller?.number ?? null, caller?.name ?? null,
-    events.map((e) => e.seq), events.map((e) => e.key), events.map((e) => e.type), events.map((e) => e.applied),
-    events.map((e) => e.occurredAt), events.map((e) => JSON.stringify(e.payload)),
-    turns.map((t) => t.seq), turns.map((t) => t.role), turns.map((t) => t.text), turns.map((t) => t.at),
+    call.callId,
+    call.workflowId,
+    call.channel,
+    call.direction,
+    call.from,
+    call.to,
+    call.status,
+    call.disposition,
+    call.startedAt,
+    call.answeredAt,
+    call.droppedAt,
+    call.resumeDeadline,
+    call.endedAt,
+    call.turnCount,
+    call.dropCount,
+    call.resumeCount,
+    call.context,
+    call.metadata,
+    call.provider,
+    call.legs,
+    call.version,
+    call.agent ?? null,
+    caller?.number ?? null,
+    caller?.name ?? null,
+    events.map((e) => e.seq),
+    events.map((e) => e.key),
+    events.map((e) => e.type),
+    events.map((e) => e.applied),
+    events.map((e) => e.occurredAt),
+    events.map((e) => JSON.stringify(e.payload)),
+    turns.map((t) => t.seq),
+    turns.map((t) => t.role),
+    turns.map((t) => t.text),
+    turns.map((t) => t.at),
   ]);
 }
 
@@ -90,19 +138,17 @@ export async function selectCall(pool: pg.Pool, callId: string): Promise<CallVie
 
 /** Turns after `afterSeq`, oldest first. */
 export async function selectTurns(pool: pg.Pool, callId: string, afterSeq: number, limit: number): Promise<Turn[]> {
-  const { rows } = await pool.query(
-    'SELECT seq, role, text, at FROM turns WHERE call_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-    [callId, afterSeq, limit],
-  );
+  const { rows } = await pool.query('SELECT seq, role, text, at FROM turns WHERE call_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
+    callId,
+    afterSeq,
+    limit,
+  ]);
   return rows.map((r) => ({ seq: r.seq, role: r.role, text: r.text, at: r.at.toISOString() }));
 }
 
 /** The newest `limit` turns, oldest first: what the cache holds. */
 export async function selectRecentTurns(pool: pg.Pool, callId: string, limit: number): Promise<Turn[]> {
-  const { rows } = await pool.query(
-    'SELECT seq, role, text, at FROM turns WHERE call_id = $1 ORDER BY seq DESC LIMIT $2',
-    [callId, limit],
-  );
+  const { rows } = await pool.query('SELECT seq, role, text, at FROM turns WHERE call_id = $1 ORDER BY seq DESC LIMIT $2', [callId, limit]);
   return rows.reverse().map((r) => ({ seq: r.seq, role: r.role, text: r.text, at: r.at.toISOString() }));
 }
 
@@ -127,14 +173,23 @@ export interface EventView {
 }
 
 /** The call's audit trail after `afterSeq`, oldest first, optionally of one type. */
-export async function selectEvents(pool: pg.Pool, callId: string, q: { afterSeq: number; limit: number; type?: string }): Promise<EventView[]> {
+export async function selectEvents(
+  pool: pg.Pool,
+  callId: string,
+  q: { afterSeq: number; limit: number; type?: string },
+): Promise<EventView[]> {
   const { rows } = await pool.query(
     `SELECT seq, idempotency_key, type, applied, occurred_at, recorded_at, payload FROM call_events
      WHERE call_id = $1 AND seq > $2 AND ($3::text IS NULL OR type = $3) ORDER BY seq LIMIT $4`,
     [callId, q.afterSeq, q.type ?? null, q.limit],
   );
   return rows.map((r) => ({
-    seq: r.seq, key: r.idempotency_key, type: r.type, applied: r.applied,
-    occurredAt: r.occurred_at.toISOString(), recordedAt: r.recorded_at.toISOString(), payload: r.payload,
+    seq: r.seq,
+    key: r.idempotency_key,
+    type: r.type,
+    applied: r.applied,
+    occurredAt: r.occurred_at.toISOString(),
+    recordedAt: r.recorded_at.toISOString(),
+    payload: r.payload,
   }));
 }

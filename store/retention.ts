@@ -17,8 +17,15 @@ const PURGE = `
   SELECT (SELECT json_agg(json_build_object('callId', call_id, 'legs', legs)) FROM calls_gone) AS calls,
          (SELECT count(*) FROM events_gone)::int AS events, (SELECT count(*) FROM turns_gone)::int AS turns`;
 
-export async function purgeEnded(pool: pg.Pool, redis: Redis, endedBefore: string, batch: number): Promise<{ calls: number; events: number; turns: number }> {
-  const { rows: [r] } = await pool.query(PURGE, [endedBefore, batch]);
+export async function purgeEnded(
+  pool: pg.Pool,
+  redis: Redis,
+  endedBefore: string,
+  batch: number,
+): Promise<{ calls: number; events: number; turns: number }> {
+  const {
+    rows: [r],
+  } = await pool.query(PURGE, [endedBefore, batch]);
   const gone = (r.calls ?? []) as { callId: string; legs: string[] }[];
   if (gone.length) {
     // A leg key may point at another call by now; leftovers expire with their TTL anyway.

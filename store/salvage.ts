@@ -51,7 +51,14 @@ export async function writeOrSalvage(pool: pg.Pool, batch: RecordBatch, now = ()
     } catch (err) {
       if (!isPermanentWriteError(err)) throw err;
       const reason = `${(err as { code?: string }).code}: ${(err as Error).message}`.slice(0, 500);
-      const replacement: EventRecord = { seq: event.seq, key: event.key, type: 'event_rejected', applied: false, occurredAt: now(), payload: { type: event.type, reason } };
+      const replacement: EventRecord = {
+        seq: event.seq,
+        key: event.key,
+        type: 'event_rejected',
+        applied: false,
+        occurredAt: now(),
+        payload: { type: event.type, reason },
+      };
       await writeBatch(pool, { ...batch, events: [replacement], turns: [] });
       rejected.push({ seq: event.seq, key: event.key, type: event.type, reason, ...(turn ? { turn: turn.seq } : {}) });
     }

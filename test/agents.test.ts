@@ -10,7 +10,9 @@ let h: Harness;
 const asked: ResponderInput[] = [];
 beforeAll(async () => {
   // A model stand-in: the worker calls it as it would an OpenAI-compatible endpoint's client.
-  h = await createHarness({ responder: async (input) => (asked.push(input), { text: `model says hi to ${input.text}`, context: input.context }) });
+  h = await createHarness({
+    responder: async (input) => (asked.push(input), { text: `model says hi to ${input.text}`, context: input.context }),
+  });
 });
 afterAll(() => h?.close());
 
@@ -21,7 +23,13 @@ const newAgentId = () => `agent-${randomInt(1e9)}`;
 describe('agents', () => {
   it('POST creates version 1; PATCH merges, removes with null and increments the version; DELETE refuses while numbers route to it', async () => {
     const agentId = newAgentId();
-    const created = await h.request('POST', '/agents', { agentId, name: 'Support', prompt: 'Be kind.', topics: ['maize'], resumeWindow: '5m' });
+    const created = await h.request('POST', '/agents', {
+      agentId,
+      name: 'Support',
+      prompt: 'Be kind.',
+      topics: ['maize'],
+      resumeWindow: '5m',
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ agentId, version: 1, name: 'Support', prompt: 'Be kind.', topics: ['maize'], resumeWindow: '5m' });
     expect((await h.request('POST', '/agents', { agentId, name: 'Again' })).status).toBe(409);
@@ -45,7 +53,11 @@ describe('agents', () => {
     expect((await h.request('DELETE', `/numbers/${enc(number)}`)).status).toBe(204);
     expect((await h.request('DELETE', `/numbers/${enc(number)}`)).status).toBe(404);
     expect((await h.request('DELETE', `/agents/${agentId}`)).status).toBe(204);
-    for (const [method, path] of [['GET', `/agents/${agentId}`], ['PATCH', `/agents/${agentId}`], ['DELETE', `/agents/${agentId}`]] as const) {
+    for (const [method, path] of [
+      ['GET', `/agents/${agentId}`],
+      ['PATCH', `/agents/${agentId}`],
+      ['DELETE', `/agents/${agentId}`],
+    ] as const) {
       expect((await h.request(method, path, method === 'PATCH' ? { name: 'x' } : undefined)).status, `${method} ${path}`).toBe(404);
     }
     expect((await h.request('PUT', `/numbers/${enc(number)}`, { agentId })).status).toBe(404);
@@ -59,8 +71,12 @@ describe('agents', () => {
     expect((await h.request('PUT', `/numbers/${enc(newNumber())}`, { agentId: 'x' }, as)).status).toBe(403);
     const agentId = newAgentId();
     for (const body of [
-      { agentId }, { agentId, name: 'x', resumeWindow: 'soon' }, { agentId, name: 'x', responder: { kind: 'openai' } },
-      { agentId, name: 'x', script: { slots: [] } }, { agentId, name: 'x', colour: 'red' }, { agentId, name: 'x', reportUrl: 'not a url' },
+      { agentId },
+      { agentId, name: 'x', resumeWindow: 'soon' },
+      { agentId, name: 'x', responder: { kind: 'openai' } },
+      { agentId, name: 'x', script: { slots: [] } },
+      { agentId, name: 'x', colour: 'red' },
+      { agentId, name: 'x', reportUrl: 'not a url' },
     ]) {
       const res = await h.request('POST', '/agents', body);
       expect(res.status, JSON.stringify(body)).toBe(400);
@@ -96,7 +112,9 @@ describe("a call's agent", () => {
     expect(inbound.body.agent).toEqual({ agentId, version: 2, name: 'Front desk 2' });
     expect(inbound.body.turnCount).toBe(0); // a voice call's pipeline speaks its own greeting
     expect((await h.request('GET', `/calls/${chat}`)).body.agent).toEqual({ agentId, version: 1, name: 'Front desk' });
-    expect((await h.request('POST', '/calls', { callId: newCallId(), channel: 'chat', from: newNumber(), agentId: 'no-such-agent' })).status).toBe(400);
+    expect(
+      (await h.request('POST', '/calls', { callId: newCallId(), channel: 'chat', from: newNumber(), agentId: 'no-such-agent' })).status,
+    ).toBe(400);
     const none = await h.request('POST', '/calls', { callId: newCallId(), channel: 'chat', from: newNumber() });
     expect(none.body.agent).toBeNull();
   });
@@ -104,8 +122,17 @@ describe("a call's agent", () => {
   it("a script's slots are asked in order and filled, across a drop and resume; topics and recent messages are kept", async () => {
     const agentId = newAgentId();
     await h.request('POST', '/agents', {
-      agentId, name: 'ChatterKeep', responder: { kind: 'scripted' }, topics: ['maize', 'beans'],
-      script: { slots: [{ name: 'name', ask: 'What is your name?' }, { name: 'song', ask: 'What is your favourite song?' }], done: 'Thanks {name}! {song} it is.' },
+      agentId,
+      name: 'ChatterKeep',
+      responder: { kind: 'scripted' },
+      topics: ['maize', 'beans'],
+      script: {
+        slots: [
+          { name: 'name', ask: 'What is your name?' },
+          { name: 'song', ask: 'What is your favourite song?' },
+        ],
+        done: 'Thanks {name}! {song} it is.',
+      },
     });
     const id = newCallId();
     await h.request('POST', '/calls', { callId: id, channel: 'chat', from: newNumber(), agentId });
@@ -118,20 +145,32 @@ describe("a call's agent", () => {
     const [row] = await h.rows('SELECT context, resume_count FROM calls WHERE call_id = $1', [id]);
     expect(row.resume_count).toBe(1);
     expect(row.context).toEqual({
-      name: 'Ada', state: 'complete', slots: { name: 'Ada', song: 'Yellow Submarine' }, topics: ['beans', 'maize'],
+      name: 'Ada',
+      state: 'complete',
+      slots: { name: 'Ada', song: 'Yellow Submarine' },
+      topics: ['beans', 'maize'],
       recentQueries: ['hi, my beans are fine', 'My name is Ada', 'Yellow Submarine', 'what is my name? the maize too'],
     });
   });
 
-  it('a call started by the event feed takes the agent of the number called and its caller\'s profile', async () => {
+  it("a call started by the event feed takes the agent of the number called and its caller's profile", async () => {
     const agentId = newAgentId();
     await h.request('POST', '/agents', { agentId, name: 'Hotline', idleTimeout: '2m' });
     const [called, caller] = [newNumber(), newNumber()];
     await h.request('PUT', `/numbers/${enc(called)}`, { agentId });
     await h.request('PUT', `/callers/${enc(caller)}`, { name: 'Grace' });
     const callId = newCallId();
-    const body = JSON.stringify({ eventId: `${callId}-start`, type: 'call.started', callId, data: { channel: 'voice', from: caller, to: called } });
-    const res = await h.app.request('/v1/webhooks/events', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) } });
+    const body = JSON.stringify({
+      eventId: `${callId}-start`,
+      type: 'call.started',
+      callId,
+      data: { channel: 'voice', from: caller, to: called },
+    });
+    const res = await h.app.request('/v1/webhooks/events', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) },
+    });
     expect(res.status).toBe(202);
     const view = await eventually(async () => {
       const [row] = await h.rows('SELECT agent, context FROM calls WHERE call_id = $1', [callId]);
@@ -143,12 +182,23 @@ describe("a call's agent", () => {
 
   it("a model agent's prompt and settings reach the responder", async () => {
     const agentId = newAgentId();
-    await h.request('POST', '/agents', { agentId, name: 'Model', prompt: 'You are Bob.', responder: { kind: 'openai', model: 'small-1', temperature: 0.2, maxTokens: 50 } });
+    await h.request('POST', '/agents', {
+      agentId,
+      name: 'Model',
+      prompt: 'You are Bob.',
+      responder: { kind: 'openai', model: 'small-1', temperature: 0.2, maxTokens: 50 },
+    });
     const id = newCallId();
     await h.request('POST', '/calls', { callId: id, channel: 'chat', from: newNumber(), agentId });
     const reply = await h.request('POST', `/calls/${id}/messages`, { text: 'hello' });
     expect(reply.status).toBe(200);
     expect(reply.body.reply.text).toBe('model says hi to hello');
-    expect(asked.find((a) => a.callId === id)?.agent).toEqual({ prompt: 'You are Bob.', kind: 'openai', model: 'small-1', temperature: 0.2, maxTokens: 50 });
+    expect(asked.find((a) => a.callId === id)?.agent).toEqual({
+      prompt: 'You are Bob.',
+      kind: 'openai',
+      model: 'small-1',
+      temperature: 0.2,
+      maxTokens: 50,
+    });
   });
 });

@@ -56,10 +56,15 @@ describe('callers reach only their own calls', () => {
     expect(turns.body.turns.map((t: { role: string }) => t.role)).toEqual(['user', 'assistant']);
 
     const attempts: [string, string, unknown?][] = [
-      ['GET', `/calls/${theirs}`], ['GET', `/calls/${theirs}/turns`], ['POST', `/calls/${theirs}/messages`, { text: 'hi' }],
-      ['POST', `/calls/${theirs}/turns`, { role: 'user', text: 'hi' }], ['POST', `/calls/${theirs}/drop`, {}],
-      ['POST', `/calls/${theirs}/resume`, {}], ['POST', `/calls/${theirs}/end`, {}],
-      ['POST', '/calls', { channel: 'chat', from: bob }], ['POST', '/calls', { callId: theirs, channel: 'chat' }],
+      ['GET', `/calls/${theirs}`],
+      ['GET', `/calls/${theirs}/turns`],
+      ['POST', `/calls/${theirs}/messages`, { text: 'hi' }],
+      ['POST', `/calls/${theirs}/turns`, { role: 'user', text: 'hi' }],
+      ['POST', `/calls/${theirs}/drop`, {}],
+      ['POST', `/calls/${theirs}/resume`, {}],
+      ['POST', `/calls/${theirs}/end`, {}],
+      ['POST', '/calls', { channel: 'chat', from: bob }],
+      ['POST', '/calls', { callId: theirs, channel: 'chat' }],
     ];
     for (const [method, path, body] of attempts) {
       const res = await h.request(method, path, body, bearer(aliceToken));
@@ -76,7 +81,12 @@ describe('callers reach only their own calls', () => {
 
   it('a caller token gets 403 on operator routes', async () => {
     const token = await mint(newNumber());
-    for (const [method, path, body] of [['GET', '/calls'], ['GET', '/stats'], ['POST', '/auth/tokens', { subject: newNumber() }], ['GET', '/calls?status=bogus']] as const) {
+    for (const [method, path, body] of [
+      ['GET', '/calls'],
+      ['GET', '/stats'],
+      ['POST', '/auth/tokens', { subject: newNumber() }],
+      ['GET', '/calls?status=bogus'],
+    ] as const) {
       const res = await h.request(method, path, body, bearer(token));
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.body.error.code).toBe('forbidden');
@@ -163,7 +173,10 @@ describe('a chat client with a JWT', () => {
     expect(await say(id, 'My name is Ada')).toBe('Nice to meet you, Ada. How can I help you today?');
     expect(await say(id, 'I would like to check my order')).toContain('check my order');
 
-    expect((await h.request('POST', `/calls/${id}/drop`, { reason: 'app closed' }, as)).body).toMatchObject({ status: 'dropped', dropCount: 1 });
+    expect((await h.request('POST', `/calls/${id}/drop`, { reason: 'app closed' }, as)).body).toMatchObject({
+      status: 'dropped',
+      dropCount: 1,
+    });
     await expectEverywhere(h, id, { status: 'dropped' });
     expect((await h.request('POST', `/calls/${id}/resume`, {}, as)).body).toMatchObject({ status: 'active', resumeCount: 1 });
 
@@ -173,7 +186,16 @@ describe('a chat client with a JWT', () => {
 
     const view = await expectEverywhere(h, id, { status: 'ended', disposition: 'completed', turnCount: 8, dropCount: 1, resumeCount: 1 });
     expect(view.context).toMatchObject({ name: 'Ada' });
-    expect((await turnRows(h, id)).map((t) => t.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
+    expect((await turnRows(h, id)).map((t) => t.role)).toEqual([
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+    ]);
     const transcript = await h.request('GET', `/calls/${id}/turns`, undefined, as);
     expect(transcript.body.turns).toHaveLength(8);
     const late = await h.request('POST', `/calls/${id}/messages`, { text: 'one more thing' }, as);
@@ -193,7 +215,10 @@ describe('rate limits', () => {
 
   let n = 0;
   const newIp = () => `203.0.113.${(n = (n + 1) % 250) + 1}`;
-  const as = async (number: string, ip: string) => ({ authorization: `Bearer ${(await mintToken(auth, number)).token}`, 'x-forwarded-for': `${ip}, 10.0.0.1` });
+  const as = async (number: string, ip: string) => ({
+    authorization: `Bearer ${(await mintToken(auth, number)).token}`,
+    'x-forwarded-for': `${ip}, 10.0.0.1`,
+  });
   const expect429 = (res: { status: number; body: any; headers: Headers }) => {
     expect(res.status).toBe(429);
     expect(res.body.error.code).toBe('rate_limited');
@@ -218,7 +243,10 @@ describe('rate limits', () => {
       await expect(limited.handle(id).describe()).rejects.toThrow(/not found/i);
       // Another caller, and the operator, from the same address still get through.
       expect((await limited.request('POST', '/calls', { callId: id, channel: 'chat' }, await as(newNumber(), ip))).status).toBe(201);
-      expect((await limited.request('GET', `/calls/${id}`, undefined, { authorization: `Bearer ${ADMIN_KEY}`, 'x-forwarded-for': newIp() })).status).toBe(200);
+      expect(
+        (await limited.request('GET', `/calls/${id}`, undefined, { authorization: `Bearer ${ADMIN_KEY}`, 'x-forwarded-for': newIp() }))
+          .status,
+      ).toBe(200);
     });
   });
 
@@ -231,7 +259,10 @@ describe('rate limits', () => {
       expect429(await limited.request('GET', `/calls/${newCallId()}`, undefined, await as(newNumber(), ip)));
       expect429(await limited.request('POST', '/auth/tokens', { subject: newNumber() }, await as(newNumber(), ip)));
       // The operators' key is not limited, wherever it comes from.
-      for (let i = 0; i < 3; i++) expect((await limited.request('GET', '/stats', undefined, { authorization: `Bearer ${ADMIN_KEY}`, 'x-forwarded-for': ip })).status).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect(
+          (await limited.request('GET', '/stats', undefined, { authorization: `Bearer ${ADMIN_KEY}`, 'x-forwarded-for': ip })).status,
+        ).toBe(200);
       expect((await limited.request('GET', `/calls/${newCallId()}`, undefined, await as(newNumber(), newIp()))).status).toBe(404);
       expect((await limited.request('POST', '/webhooks/events', {}, { 'x-forwarded-for': ip })).status).not.toBe(429);
       expect((await limited.app.request('/healthz', { headers: { 'x-forwarded-for': ip } })).status).toBe(200);
@@ -266,7 +297,10 @@ describe('rate limits', () => {
     const spoofed = await createHarness({ rateLimit: { perCaller: 0, perIp: settings.perIp, windowSeconds: settings.windowSeconds } });
     try {
       await burst(async () => {
-        expect(await burstFromOneSocket(spoofed.app, () => ({ 'x-forwarded-for': newIp() }))).toEqual([...Array(settings.perIp).fill(404), 429]);
+        expect(await burstFromOneSocket(spoofed.app, () => ({ 'x-forwarded-for': newIp() }))).toEqual([
+          ...Array(settings.perIp).fill(404),
+          429,
+        ]);
       });
     } finally {
       await spoofed.close();
@@ -293,6 +327,10 @@ describe('rate limits', () => {
     do res = await limited.request('GET', '/calls/nothing-here', undefined, headers);
     while (res.status !== 429);
     expect429(res);
-    await eventually(async () => expect((await limited.request('GET', '/calls/nothing-here', undefined, headers)).status).toBe(404), 10_000, 200);
+    await eventually(
+      async () => expect((await limited.request('GET', '/calls/nothing-here', undefined, headers)).status).toBe(404),
+      10_000,
+      200,
+    );
   });
 });

@@ -42,14 +42,28 @@ it('answers 503 unavailable when the stores are down', async () => {
     expect((await res.json()).error.code).toBe('unavailable');
   }
   const body = JSON.stringify({ eventId: 'e1', type: 'call.turn', callId: 'some-call', data: { role: 'user', text: 'hi' } });
-  const res = await app.request('/v1/webhooks/events', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) } });
+  const res = await app.request('/v1/webhooks/events', {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) },
+  });
   expect(res.status).toBe(503);
 });
 
 it('Redis down alone: reads and the event feed are answered from PostgreSQL', async () => {
   const id = newCallId();
   await h.gateway.signalWithStart(
-    { callId: id, channel: 'voice', direction: 'inbound', from: '+15550001211', to: null, provider: null, answered: true, metadata: {}, key: `start:${id}` },
+    {
+      callId: id,
+      channel: 'voice',
+      direction: 'inbound',
+      from: '+15550001211',
+      to: null,
+      provider: null,
+      answered: true,
+      metadata: {},
+      key: `start:${id}`,
+    },
     { type: 'answered', key: 'a' },
   );
   await h.pool.query(
@@ -57,30 +71,54 @@ it('Redis down alone: reads and the event feed are answered from PostgreSQL', as
     [id, `call-${id}`],
   );
   const cacheless = createApp({
-    gateway: h.gateway, stores: { pool: h.pool, redis }, auth,
+    gateway: h.gateway,
+    stores: { pool: h.pool, redis },
+    auth,
     webhooks: { twilioAuthToken: 't', secret: WEBHOOK_SECRET, toleranceSeconds: 300 },
-    rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60 }, checks: {},
+    rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60 },
+    checks: {},
   });
   const view = await cacheless.request(`/v1/calls/${id}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
   expect(view.status).toBe(200);
   expect((await view.json()).status).toBe('active');
   const body = JSON.stringify({ eventId: `${id}-t1`, type: 'call.turn', callId: id, data: { role: 'user', text: 'hi' } });
-  const res = await cacheless.request('/v1/webhooks/events', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) } });
+  const res = await cacheless.request('/v1/webhooks/events', {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) },
+  });
   expect(res.status).toBe(202);
   await h.handle(id).terminate('test over');
 });
 
 describe('503s that say why', () => {
   const appWith = (gateway: CallGateway) =>
-    createApp({ gateway, stores: { pool: h.pool, redis: h.redis }, auth, webhooks: { twilioAuthToken: 't', secret: WEBHOOK_SECRET, toleranceSeconds: 300 }, rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60 }, checks: {} });
+    createApp({
+      gateway,
+      stores: { pool: h.pool, redis: h.redis },
+      auth,
+      webhooks: { twilioAuthToken: 't', secret: WEBHOOK_SECRET, toleranceSeconds: 300 },
+      rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60 },
+      checks: {},
+    });
   const post = (app: ReturnType<typeof createApp>, path: string, body: object) =>
-    app.request(`/v1${path}`, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' } });
+    app.request(`/v1${path}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    });
   const counted = async (app: ReturnType<typeof createApp>, code: string) =>
-    Number(new RegExp(`callwright_http_unavailable_total\\{code="${code}"\\} (\\d+)`).exec(await (await app.request('/metrics')).text())?.[1] ?? 0);
+    Number(
+      new RegExp(`callwright_http_unavailable_total\\{code="${code}"\\} (\\d+)`).exec(await (await app.request('/metrics')).text())?.[1] ??
+        0,
+    );
 
   it('Temporal unreachable: 503 temporal_unavailable naming the call, counted in /metrics', async () => {
     // Nothing listens there; one attempt, so the test does not wait out the client's retries.
-    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [makeGrpcRetryInterceptor({ retryableDecider: () => false, delayFunction: () => 0 })] });
+    const connection = Connection.lazy({
+      address: `127.0.0.1:${await freePort()}`,
+      interceptors: [makeGrpcRetryInterceptor({ retryableDecider: () => false, delayFunction: () => 0 })],
+    });
     const app = appWith(new CallGateway(new Client({ connection }), { taskQueue: h.taskQueue, call: h.callConfig }, async () => false));
     const callId = newCallId();
     const res = await post(app, '/calls', { callId, channel: 'chat', from: '+15550001212' });
@@ -91,11 +129,29 @@ describe('503s that say why', () => {
   });
 
   it('a call that does not answer in time (no worker): 503 timeout naming the call', async () => {
-    const app = appWith(new CallGateway(h.client, { taskQueue: h.taskQueue, call: h.callConfig, updateTimeoutMs: 1_500 }, async () => true));
+    const app = appWith(
+      new CallGateway(h.client, { taskQueue: h.taskQueue, call: h.callConfig, updateTimeoutMs: 1_500 }, async () => true),
+    );
     const callId = newCallId();
     await h.client.workflow.start('callWorkflow', {
-      taskQueue: h.taskQueue, workflowId: `call-${callId}`,
-      args: [{ start: { callId, channel: 'chat', direction: 'inbound', from: '+15550001213', to: null, provider: null, answered: true, metadata: {}, key: `start:${callId}` }, config: h.callConfig }],
+      taskQueue: h.taskQueue,
+      workflowId: `call-${callId}`,
+      args: [
+        {
+          start: {
+            callId,
+            channel: 'chat',
+            direction: 'inbound',
+            from: '+15550001213',
+            to: null,
+            provider: null,
+            answered: true,
+            metadata: {},
+            key: `start:${callId}`,
+          },
+          config: h.callConfig,
+        },
+      ],
     });
     const res = await post(app, `/calls/${callId}/drop`, {});
     expect(res.status).toBe(503);

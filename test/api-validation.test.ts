@@ -54,9 +54,27 @@ const cases: Case[] = [
   ['start: bad callId', 'POST', '/calls', { channel: 'chat', from: caller, callId: 'has spaces/slash' }, ...json()],
   ['start: callId too long', 'POST', '/calls', { channel: 'chat', from: caller, callId: `val-${run}-${'a'.repeat(130)}` }, ...json()],
   ['start: metadata not an object', 'POST', '/calls', { channel: 'chat', from: caller, metadata: 'x' }, ...json()],
-  ['start: NUL in metadata', 'POST', '/calls', { channel: 'chat', from: caller, callId: `val-${run}-nul`, metadata: { note: 'a\u0000b' } }, ...json()],
-  ['start: NUL in a metadata key', 'POST', '/calls', { channel: 'chat', from: caller, callId: `val-${run}-nulkey`, metadata: { 'a\u0000': 1 } }, ...json()],
-  ['start: deeply nested metadata', 'POST', '/calls', `{"channel":"chat","from":"${caller}","callId":"val-${run}-deep","metadata":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`, ...json()],
+  [
+    'start: NUL in metadata',
+    'POST',
+    '/calls',
+    { channel: 'chat', from: caller, callId: `val-${run}-nul`, metadata: { note: 'a\u0000b' } },
+    ...json(),
+  ],
+  [
+    'start: NUL in a metadata key',
+    'POST',
+    '/calls',
+    { channel: 'chat', from: caller, callId: `val-${run}-nulkey`, metadata: { 'a\u0000': 1 } },
+    ...json(),
+  ],
+  [
+    'start: deeply nested metadata',
+    'POST',
+    '/calls',
+    `{"channel":"chat","from":"${caller}","callId":"val-${run}-deep","metadata":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+    ...json(),
+  ],
   ['start: text/plain', 'POST', '/calls', { channel: 'chat', from: caller }, ...json(), { 'content-type': 'text/plain' }],
   ['start: oversized', 'POST', '/calls', { channel: 'chat', from: caller, metadata: { big } }, ...json(413, 'payload_too_large')],
   // GET /calls/{callId}
@@ -89,11 +107,24 @@ const cases: Case[] = [
   ['voice turn: unknown role', 'POST', call(live, '/turns'), { role: 'bot', text: 'hi' }, ...json()],
   ['voice turn: missing text', 'POST', call(live, '/turns'), { role: 'user' }, ...json()],
   ['voice turn: bad at', 'POST', call(live, '/turns'), { role: 'user', text: 'hi', at: 'yesterday' }, ...json()],
-  ['voice turn: at with an offset PostgreSQL refuses', 'POST', call(live, '/turns'), { role: 'user', text: 'hi', at: '2026-11-26T10:00:00+20:00' }, ...json()],
+  [
+    'voice turn: at with an offset PostgreSQL refuses',
+    'POST',
+    call(live, '/turns'),
+    { role: 'user', text: 'hi', at: '2026-11-26T10:00:00+20:00' },
+    ...json(),
+  ],
   ['voice turn: at in year 0000', 'POST', call(live, '/turns'), { role: 'user', text: 'hi', at: '0000-01-01T00:00:00Z' }, ...json()],
   ['voice turn: NUL in eventId', 'POST', call(live, '/turns'), { role: 'user', text: 'hi', eventId: '\u0000' }, ...json()],
   ['voice turn: unknown field', 'POST', call(live, '/turns'), { role: 'user', text: 'hi', speaker: 'x' }, ...json()],
-  ['voice turn: idempotency key too long', 'POST', call(live, '/turns'), { role: 'user', text: 'hi' }, ...json(), { 'idempotency-key': 'k'.repeat(300) }],
+  [
+    'voice turn: idempotency key too long',
+    'POST',
+    call(live, '/turns'),
+    { role: 'user', text: 'hi' },
+    ...json(),
+    { 'idempotency-key': 'k'.repeat(300) },
+  ],
   ['voice turn: oversized', 'POST', call(live, '/turns'), { role: 'user', text: big }, ...json(413, 'payload_too_large')],
   ['voice turn: unknown call', 'POST', call(unknown, '/turns'), { role: 'user', text: 'hi' }, ...json(404, 'not_found')],
   // drop, resume, end
@@ -126,7 +157,13 @@ const cases: Case[] = [
   ['list: limit abc', 'GET', '/calls?limit=abc', undefined, ...json()],
   ['list: cursor not base64url', 'GET', '/calls?cursor=%21%21%21', undefined, ...json()],
   ['list: cursor not ours', 'GET', `/calls?cursor=${Buffer.from('{"a":1}').toString('base64url')}`, undefined, ...json()],
-  ['list: cursor with a bad time', 'GET', `/calls?cursor=${Buffer.from('["2024-99-99T00:00:00.000000Z","x"]').toString('base64url')}`, undefined, ...json()],
+  [
+    'list: cursor with a bad time',
+    'GET',
+    `/calls?cursor=${Buffer.from('["2024-99-99T00:00:00.000000Z","x"]').toString('base64url')}`,
+    undefined,
+    ...json(),
+  ],
   ['list: repeated status', 'GET', '/calls?status=active&status=ended', undefined, ...json()],
   ['list: unknown param', 'GET', '/calls?sort=asc', undefined, ...json()],
   // GET /stats
@@ -147,7 +184,13 @@ const cases: Case[] = [
   ['caller: wrong type', 'PUT', `/callers/${encodeURIComponent(caller)}`, { tags: 'vip' }, ...json()],
   ['caller: unknown field', 'PUT', `/callers/${encodeURIComponent(caller)}`, { nickname: 'x' }, ...json()],
   ['caller: NUL in name', 'PUT', `/callers/${encodeURIComponent(caller)}`, { name: 'a\u0000b' }, ...json()],
-  ['caller: oversized', 'PUT', `/callers/${encodeURIComponent(caller)}`, { name: 'x', metadata: { big } }, ...json(413, 'payload_too_large')],
+  [
+    'caller: oversized',
+    'PUT',
+    `/callers/${encodeURIComponent(caller)}`,
+    { name: 'x', metadata: { big } },
+    ...json(413, 'payload_too_large'),
+  ],
   ['caller: empty patch', 'PATCH', `/callers/${encodeURIComponent(caller)}`, {}, ...json()],
   ['caller: unknown erase', 'DELETE', `/callers/${encodeURIComponent(caller)}?erase=all`, undefined, ...json()],
   ['agent: missing name', 'POST', '/agents', { prompt: 'x' }, ...json()],
@@ -159,7 +202,13 @@ const cases: Case[] = [
   ['number: not a number', 'PUT', '/numbers/abc%20def', { agentId: 'x' }, ...json()],
   ['number: not E.164', 'PUT', '/numbers/5551234567', { agentId: 'x' }, ...json()],
   ['number: missing agentId', 'PUT', `/numbers/${encodeURIComponent(caller)}`, {}, ...json()],
-  ['start: unknown agent', 'POST', '/calls', { channel: 'chat', from: caller, callId: `val-${run}-agent`, agentId: 'nobody-here' }, ...json()],
+  [
+    'start: unknown agent',
+    'POST',
+    '/calls',
+    { channel: 'chat', from: caller, callId: `val-${run}-agent`, agentId: 'nobody-here' },
+    ...json(),
+  ],
   ['events: unknown type', 'GET', call(live, '/events?type=exploded'), undefined, ...json()],
   ['events: bad cursor', 'GET', call(live, '/events?cursor=-1'), undefined, ...json()],
   ['events: unknown call', 'GET', call(unknown, '/events'), undefined, ...json(404, 'not_found')],
@@ -189,9 +238,16 @@ describe('validation', () => {
 
   it('an oversized body without a content-length (streamed) gets 413', async () => {
     const chunk = new TextEncoder().encode(big);
-    const stream = new ReadableStream({ start(c) { c.enqueue(chunk); c.close(); } });
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(chunk);
+        c.close();
+      },
+    });
     const res = await h.app.request(`/v1/calls/${live}/messages`, {
-      method: 'POST', body: stream, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      method: 'POST',
+      body: stream,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
       duplex: 'half',
     } as RequestInit);
     expect(res.status).toBe(413);
@@ -205,8 +261,18 @@ describe('validation', () => {
     const send = (path: string, body: string) =>
       new Promise<{ status: number; connection?: string }>((resolve, reject) => {
         const req = http.request(
-          { agent, host: '127.0.0.1', port: (server.address() as AddressInfo).port, path, method: 'POST',
-            headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          {
+            agent,
+            host: '127.0.0.1',
+            port: (server.address() as AddressInfo).port,
+            path,
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${ADMIN_KEY}`,
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+            },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
@@ -227,16 +293,31 @@ describe('validation', () => {
 
   it('random bodies that the schemas reject never get a 5xx', async () => {
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const values = (depth: number): unknown => {
       const pick = Math.floor(rand() * (depth > 2 ? 6 : 8));
-      const key = ['text', 'channel', 'from', 'role', 'reason', 'disposition', 'subject', 'callId', 'metadata', 'x'][Math.floor(rand() * 10)]!;
-      const make = [() => null, () => true, () => -1.5, () => '', () => 'chat', () => '+15550001111', () => [values(depth + 1)], () => ({ [key]: values(depth + 1), text: values(depth + 1) })];
+      const key = ['text', 'channel', 'from', 'role', 'reason', 'disposition', 'subject', 'callId', 'metadata', 'x'][
+        Math.floor(rand() * 10)
+      ]!;
+      const make = [
+        () => null,
+        () => true,
+        () => -1.5,
+        () => '',
+        () => 'chat',
+        () => '+15550001111',
+        () => [values(depth + 1)],
+        () => ({ [key]: values(depth + 1), text: values(depth + 1) }),
+      ];
       return make[pick]!();
     };
     const targets: [string, { safeParse(v: unknown): { success: boolean } } | null][] = [
-      ['/calls', StartCallBody], [call(live, '/messages'), MessageBody], [call(live, '/turns'), VoiceTurnBody],
-      [call(unknown, '/drop'), null], [call(unknown, '/end'), null], ['/auth/tokens', null],
+      ['/calls', StartCallBody],
+      [call(live, '/messages'), MessageBody],
+      [call(live, '/turns'), VoiceTurnBody],
+      [call(unknown, '/drop'), null],
+      [call(unknown, '/end'), null],
+      ['/auth/tokens', null],
     ];
     for (let i = 0; i < 150; i++) {
       const [path, schema] = targets[i % targets.length]!;

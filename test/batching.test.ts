@@ -20,14 +20,27 @@ describe('a burst queued before the worker polls', () => {
 
   it('is recorded in one local activity, in order, each event once', async () => {
     const id = newCallId();
-    const start: StartCall = { callId: id, channel: 'voice', direction: 'inbound', from: '+15550007001', to: null, provider: null, answered: false, metadata: {}, key: `${id}:start` };
+    const start: StartCall = {
+      callId: id,
+      channel: 'voice',
+      direction: 'inbound',
+      from: '+15550007001',
+      to: null,
+      provider: null,
+      answered: false,
+      metadata: {},
+      key: `${id}:start`,
+    };
     const turn = (n: number): CallEvent => ({ type: 'turn', key: `t${n}`, role: n % 2 ? 'user' : 'assistant', text: `turn ${n}` });
     const burst: CallEvent[] = [
       { type: 'answered', key: 'a' },
-      turn(1), turn(2), turn(3),
+      turn(1),
+      turn(2),
+      turn(3),
       turn(2), // a provider retry: changes nothing
       { type: 'resume', key: 'r' }, // not allowed while active: recorded as ignored
-      turn(4), turn(5),
+      turn(4),
+      turn(5),
       { type: 'drop', key: 'd' },
     ];
     await h.gateway.signalWithStart(start, burst[0]);
@@ -38,8 +51,15 @@ describe('a burst queued before the worker polls', () => {
     expect((await turnRows(h, id)).map((t) => [t.seq, t.text])).toEqual([1, 2, 3, 4, 5].map((n) => [n, `turn ${n}`]));
     const events = await eventRows(h, id);
     expect(events.map((e) => [e.seq, e.key, e.applied])).toEqual([
-      [1, `${id}:start`, true], [2, 'a', true], [3, 't1', true], [4, 't2', true], [5, 't3', true],
-      [6, 'r', false], [7, 't4', true], [8, 't5', true], [9, 'd', true],
+      [1, `${id}:start`, true],
+      [2, 'a', true],
+      [3, 't1', true],
+      [4, 't2', true],
+      [5, 't3', true],
+      [6, 'r', false],
+      [7, 't4', true],
+      [8, 't5', true],
+      [9, 'd', true],
     ]);
     const cost = await historyCounts(h, id);
     expect(cost.activities).toEqual([]);
@@ -57,7 +77,17 @@ describe('a batch written twice', () => {
   it('(a local activity redone after a worker crash, with a later `at`) leaves one row and one cache entry per turn', async () => {
     const id = newCallId();
     const { recordEvents } = createActivities({ pool: h.pool, redis: h.redis, responder: scriptedResponder });
-    const start: StartCall = { callId: id, channel: 'chat', direction: 'inbound', from: '+15550007004', to: null, provider: null, answered: true, metadata: {}, key: 's' };
+    const start: StartCall = {
+      callId: id,
+      channel: 'chat',
+      direction: 'inbound',
+      from: '+15550007004',
+      to: null,
+      provider: null,
+      answered: true,
+      metadata: {},
+      key: 's',
+    };
     const call = { ...initialView(start, `call-${id}`, Date.now()), turnCount: 1, version: 2 };
     const batch = (at: string) => ({
       call,

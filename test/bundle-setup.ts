@@ -14,7 +14,10 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), 'callwright-bundle-'));
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn: console.warn, error: console.error, debug() {}, trace() {} } as never });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    logger: { log() {}, info() {}, warn: console.warn, error: console.error, debug() {}, trace() {} } as never,
+  });
   const codePath = join(dir, 'workflows.js');
   await writeFile(codePath, code);
   project.provide('workflowBundlePath', codePath);

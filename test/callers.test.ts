@@ -31,7 +31,9 @@ describe('caller profiles', () => {
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ name: 'Grace H.', locale: 'en-GB', tags: ['a', 'b'] });
     expect((await h.request('GET', caller(number))).body).toEqual(patched.body);
-    expect(await h.rows('SELECT name, locale, tags FROM callers WHERE number = $1', [number])).toEqual([{ name: 'Grace H.', locale: 'en-GB', tags: ['a', 'b'] }]);
+    expect(await h.rows('SELECT name, locale, tags FROM callers WHERE number = $1', [number])).toEqual([
+      { name: 'Grace H.', locale: 'en-GB', tags: ['a', 'b'] },
+    ]);
 
     expect((await h.request('DELETE', caller(number))).status).toBe(204);
     for (const [method, body] of [['GET'], ['PATCH', { name: 'x' }], ['DELETE']] as const) {
@@ -131,10 +133,21 @@ describe('the audit trail: GET /calls/{callId}/events', () => {
     const all = await h.request('GET', `/calls/${id}/events`, undefined, as);
     expect(all.status).toBe(200);
     expect(all.body.events.map((e: { seq: number; type: string; applied: boolean }) => [e.seq, e.type, e.applied])).toEqual([
-      [1, 'started', true], [2, 'message', true], [3, 'reply', true], [4, 'drop', true], [5, 'drop', false],
-      [6, 'resume', true], [7, 'message', true], [8, 'reply', true],
+      [1, 'started', true],
+      [2, 'message', true],
+      [3, 'reply', true],
+      [4, 'drop', true],
+      [5, 'drop', false],
+      [6, 'resume', true],
+      [7, 'message', true],
+      [8, 'reply', true],
     ]);
-    expect(all.body.events[3]).toMatchObject({ key: expect.any(String), payload: { reason: 'tab closed' }, occurredAt: expect.any(String), recordedAt: expect.any(String) });
+    expect(all.body.events[3]).toMatchObject({
+      key: expect.any(String),
+      payload: { reason: 'tab closed' },
+      occurredAt: expect.any(String),
+      recordedAt: expect.any(String),
+    });
     const seqs = all.body.events.map((e: { seq: number }) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
 

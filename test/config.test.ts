@@ -15,7 +15,15 @@ describe('configuration', () => {
 
   it('has the documented defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, TEMPORAL_ADDRESS: 'localhost:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'calls', RESUME_WINDOW: 600_000, IDLE_TIMEOUT: 1_800_000, STREAM_HEARTBEAT: 15_000 });
+    expect(c).toMatchObject({
+      PORT: 3000,
+      TEMPORAL_ADDRESS: 'localhost:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'calls',
+      RESUME_WINDOW: 600_000,
+      IDLE_TIMEOUT: 1_800_000,
+      STREAM_HEARTBEAT: 15_000,
+    });
     // A heartbeat also asks Temporal about the call: not more than once a second per stream.
     expect(() => loadConfig({ STREAM_HEARTBEAT: '500ms' })).toThrow(/STREAM_HEARTBEAT: must be at least 1s/);
   });
@@ -39,7 +47,11 @@ describe('configuration', () => {
   });
 
   it('stops the worker process with a message naming the variable', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env: { ...process.env, IDLE_TIMEOUT: 'forever' }, encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      env: { ...process.env, IDLE_TIMEOUT: 'forever' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(run.status).toBe(78);
     expect(run.stderr).toMatch(/IDLE_TIMEOUT: "forever" is not a duration/);
   });

@@ -89,7 +89,9 @@ describe('conversation', () => {
     expect(view.callId).toBe(id);
     const turns = await turnRows(h, id);
     expect(turns.map((t) => t.seq)).toEqual(Array.from({ length: 48 }, (_, i) => i + 1));
-    expect(turns.filter((t) => t.role === 'user').map((t) => t.text)).toEqual(Array.from({ length: 24 }, (_, i) => `message number ${i + 1}`));
+    expect(turns.filter((t) => t.role === 'user').map((t) => t.text)).toEqual(
+      Array.from({ length: 24 }, (_, i) => `message number ${i + 1}`),
+    );
     const page1 = await h.request('GET', `/calls/${id}/turns?limit=20`);
     const page2 = await h.request('GET', `/calls/${id}/turns?limit=20&cursor=${page1.body.nextCursor}`);
     const page3 = await h.request('GET', `/calls/${id}/turns?limit=20&cursor=${page2.body.nextCursor}`);
@@ -99,19 +101,31 @@ describe('conversation', () => {
 
   it("an agent's snapshot and a script's progress are carried across continue-as-new", async () => {
     const agentId = `agent-${newCallId()}`;
-    const script = { slots: [{ name: 'name', ask: 'Your name?' }, { name: 'crop', ask: 'Which crop?' }, { name: 'village', ask: 'Which village?' }], done: '{name} grows {crop} in {village}.' };
+    const script = {
+      slots: [
+        { name: 'name', ask: 'Your name?' },
+        { name: 'crop', ask: 'Which crop?' },
+        { name: 'village', ask: 'Which village?' },
+      ],
+      done: '{name} grows {crop} in {village}.',
+    };
     await h.request('POST', '/agents', { agentId, name: 'Extension officer', responder: { kind: 'scripted' }, topics: ['rain'], script });
     const id = newCallId();
     await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550007790', agentId });
     const first = (await h.handle(id).describe()).runId;
     await h.request('PATCH', `/agents/${agentId}`, { name: 'Renamed' }); // reaches new calls only
     const replies: string[] = [];
-    for (const text of ['hello', "I'm Wanjiru", 'maize', 'Nyeri', 'the rain is late', 'thanks', 'what is my name?', 'ok', 'bye']) replies.push(await say(id, text));
+    for (const text of ['hello', "I'm Wanjiru", 'maize', 'Nyeri', 'the rain is late', 'thanks', 'what is my name?', 'ok', 'bye'])
+      replies.push(await say(id, text));
     expect(replies.slice(0, 4)).toEqual(['Your name?', 'Which crop?', 'Which village?', 'Wanjiru grows maize in Nyeri.']);
     expect(replies[6]).toBe('Your name is Wanjiru.');
     expect((await h.handle(id).describe()).runId).not.toBe(first);
     const view = await expectEverywhere(h, id, { turnCount: 18, agent: { agentId, version: 1, name: 'Extension officer' } });
-    expect(view.context).toMatchObject({ state: 'complete', slots: { name: 'Wanjiru', crop: 'maize', village: 'Nyeri' }, topics: ['rain'] });
+    expect(view.context).toMatchObject({
+      state: 'complete',
+      slots: { name: 'Wanjiru', crop: 'maize', village: 'Nyeri' },
+      topics: ['rain'],
+    });
     expect(view.context.recentQueries).toEqual(['the rain is late', 'thanks', 'what is my name?', 'ok', 'bye']);
   });
 
@@ -123,20 +137,37 @@ describe('conversation', () => {
     const turns = Array.from({ length: 40 }, (_, i) =>
       h.request('POST', `/calls/${id}/turns`, { role: 'system', text: `note ${i + 1}`, eventId: `burst-${id}-${i}` }),
     );
-    const messages = Array.from({ length: 10 }, (_, i) => h.request('POST', `/calls/${id}/messages`, { text: `message ${i + 1}`, messageId: `m-${id}-${i}` }));
+    const messages = Array.from({ length: 10 }, (_, i) =>
+      h.request('POST', `/calls/${id}/messages`, { text: `message ${i + 1}`, messageId: `m-${id}-${i}` }),
+    );
     for (const res of await Promise.all(turns)) expect(res.status).toBe(202);
     for (const res of await Promise.all(messages)) expect(res.status, JSON.stringify(res.body)).toBe(200);
     await expectEverywhere(h, id, { status: 'active', turnCount: 60 });
     const rows = await turnRows(h, id);
     expect(rows.map((t) => t.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
-    expect(rows.filter((t) => t.role === 'system').map((t) => t.text).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `note ${i + 1}`).sort());
+    expect(
+      rows
+        .filter((t) => t.role === 'system')
+        .map((t) => t.text)
+        .sort(),
+    ).toEqual(Array.from({ length: 40 }, (_, i) => `note ${i + 1}`).sort());
     expect(rows.filter((t) => t.role === 'user')).toHaveLength(10);
     expect((await h.handle(id).describe()).runId).not.toBe(first);
   });
 
   it('a run started with signals a previous run had not applied applies them first, in order', async () => {
     const id = newCallId();
-    const start = { callId: id, channel: 'voice' as const, direction: 'inbound' as const, from: '+15550007779', to: null, provider: null, answered: true, metadata: {}, key: `start:${id}` };
+    const start = {
+      callId: id,
+      channel: 'voice' as const,
+      direction: 'inbound' as const,
+      from: '+15550007779',
+      to: null,
+      provider: null,
+      answered: true,
+      metadata: {},
+      key: `start:${id}`,
+    };
     // What continueAsNew hands over: the call so far (version 1, nothing recorded after the start) and two unapplied turns.
     const call = { ...(await h.gateway.start(start)).call };
     await h.handle(id).terminate('replaced by a hand-built continued run');
@@ -145,7 +176,9 @@ describe('conversation', () => {
       taskQueue: h.taskQueue,
       workflowId: `call-${id}`,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      args: [{ start, config: h.callConfig, carried: { call, lastActivityMs: Date.now(), dedup: { keys: [start.key], replies: [] }, pending } }],
+      args: [
+        { start, config: h.callConfig, carried: { call, lastActivityMs: Date.now(), dedup: { keys: [start.key], replies: [] }, pending } },
+      ],
     });
     await expectEverywhere(h, id, { status: 'active', turnCount: 2 });
     expect(await turnRows(h, id)).toEqual([

@@ -43,7 +43,9 @@ describe.skipIf(!hasChromium)('/docs in Chromium (needs /usr/bin/chromium; .ci/r
     const answered = page.waitForResponse((res) => res.url() === `${base}/healthz`);
     await health.getByRole('button', { name: 'Execute' }).click();
     expect((await answered).status()).toBe(200);
-    await expect.poll(() => health.locator('.live-responses-table tbody .response-col_status').first().textContent(), { timeout: 10_000 }).toContain('200');
+    await expect
+      .poll(() => health.locator('.live-responses-table tbody .response-col_status').first().textContent(), { timeout: 10_000 })
+      .toContain('200');
 
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'api-reference.png') });

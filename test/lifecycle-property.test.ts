@@ -8,8 +8,19 @@ import type { CallConfig, CallEvent, StartCall } from '../workflows/types.js';
 import { cachedTurns, eventRows, turnRows } from './support/assertions.js';
 import { createHarness, eventually, newCallId, type Harness } from './support/harness.js';
 import {
-  clientSpec, dups, model, REPLY, providerCall, providerScript, script, shuffleLegs, spec, withDuplicates,
-  type Delivered, type ModelStart, type Outcome,
+  clientSpec,
+  dups,
+  model,
+  REPLY,
+  providerCall,
+  providerScript,
+  script,
+  shuffleLegs,
+  spec,
+  withDuplicates,
+  type Delivered,
+  type ModelStart,
+  type Outcome,
 } from './support/lifecycle-model.js';
 
 // Fixed so a failure reproduces; fast-check prints seed and path, FC_SEED=<seed> tries another.
@@ -25,8 +36,15 @@ const shuffleKeys = fc.array(fc.nat(), { maxLength: 40 });
  */
 function real(start: ModelStart, delivered: Delivered[]): Outcome {
   const begin: StartCall = {
-    callId: start.ownLeg ?? 'c', channel: 'voice', direction: 'inbound', from: '+15550000000', to: null,
-    provider: start.ownLeg ? 'twilio' : null, answered: start.answered, metadata: {}, key: start.key,
+    callId: start.ownLeg ?? 'c',
+    channel: 'voice',
+    direction: 'inbound',
+    from: '+15550000000',
+    to: null,
+    provider: start.ownLeg ? 'twilio' : null,
+    answered: start.answered,
+    metadata: {},
+    key: start.key,
   };
   let call = initialView(begin, 'call-c', T0);
   const dedup = new Dedup();
@@ -68,7 +86,13 @@ describe('lifecycle properties (pure: transition + Dedup + provider order)', () 
     fc.assert(
       fc.property(...arbitraries, (answered, provider, specs, keys, d) => {
         const start: ModelStart = { key: 'start', answered, ownLeg: provider ? 'A' : undefined };
-        const once: Delivered[] = [{ type: 'start', key: start.key }, ...shuffleLegs(script(specs, (i) => LEGS[i]), keys)];
+        const once: Delivered[] = [
+          { type: 'start', key: start.key },
+          ...shuffleLegs(
+            script(specs, (i) => LEGS[i]),
+            keys,
+          ),
+        ];
         const delivered = withDuplicates(once, d);
         const got = real(start, delivered);
         expect(got).toEqual(model(start, delivered));
@@ -120,7 +144,10 @@ describe('lifecycle properties (end to end: API, signals, worker, PostgreSQL, Re
       fc.asyncProperty(...mixed, async (channel, answered, specs, keys, d) => {
         const callId = newCallId();
         const start = { key: `start:${callId}`, answered: channel === 'chat' || answered };
-        const events = shuffleLegs(script(specs, (i) => `${callId}-${LEGS[i]}`), keys);
+        const events = shuffleLegs(
+          script(specs, (i) => `${callId}-${LEGS[i]}`),
+          keys,
+        );
         await check(h, callId, channel, start, withDuplicates([{ type: 'start', key: start.key }, ...events], d), via);
       }),
       { seed, numRuns, endOnFailure: true },
@@ -130,8 +157,7 @@ describe('lifecycle properties (end to end: API, signals, worker, PostgreSQL, Re
 
   // Found by this property once: POST /resume decided from its own read of the call, which lags a drop the
   // workflow has not applied yet (the resume answered 200 active, the call stayed dropped).
-  it('…with resumes through POST /resume', () =>
-    mixedProperty('api', 14), 120_000);
+  it('…with resumes through POST /resume', () => mixedProperty('api', 14), 120_000);
 
   it('provider-only calls started by a callback: reordered and re-delivered, they end as if in order', async () => {
     await fc.assert(
@@ -162,8 +188,7 @@ describe('lifecycle properties (end to end: API, signals, worker, PostgreSQL, Re
       { seed, numRuns, endOnFailure: true },
     );
 
-  it("a chat client's requests through the public API only, re-sent, land as the model says", () =>
-    clientProperty(false, 8), 60_000);
+  it("a chat client's requests through the public API only, re-sent, land as the model says", () => clientProperty(false, 8), 60_000);
 
   // Found by this property once: POST /resume answered an active call itself, so the workflow never remembered
   // its key, and the same resume re-sent after a later drop resumed the call.
@@ -203,7 +228,15 @@ async function deliver(h: Harness, callId: string, call: { channel: string; answ
   if (e.type === 'start' && via === 'provider') {
     // As the Twilio adapter does: the first callback starts the call; a `leg` sharing the start's key records nothing.
     const begin: StartCall = {
-      callId, channel: 'voice', direction: 'inbound', from, to, provider: 'twilio', answered: false, metadata: {}, key: e.key,
+      callId,
+      channel: 'voice',
+      direction: 'inbound',
+      from,
+      to,
+      provider: 'twilio',
+      answered: false,
+      metadata: {},
+      key: e.key,
     };
     await h.gateway.signalWithStart(begin, { type: 'leg', key: e.key, leg: callId });
     return undefined;
@@ -240,7 +273,12 @@ async function expectStored(h: Harness, callId: string, expected: Outcome) {
   expect({ status, disposition, turnCount, dropCount, resumeCount, legs, version: view.version }).toEqual({ ...fields, version });
   const [row] = await h.rows('SELECT * FROM calls WHERE call_id = $1', [callId]);
   expect([row.status, row.disposition, row.turn_count, row.drop_count, row.resume_count, row.version]).toEqual([
-    fields.status, fields.disposition, fields.turnCount, fields.dropCount, fields.resumeCount, version,
+    fields.status,
+    fields.disposition,
+    fields.turnCount,
+    fields.dropCount,
+    fields.resumeCount,
+    version,
   ]);
   const turns = transcript.map(({ role, text }, i) => ({ seq: i + 1, role, text: text === REPLY ? expect.any(String) : text }));
   expect(await turnRows(h, callId)).toEqual(turns);

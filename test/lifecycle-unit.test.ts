@@ -7,7 +7,17 @@ import { needsReindex, TURN_COUNT_STEP } from '../workflows/operator-view.js';
 import type { CallConfig, StartCall } from '../workflows/types.js';
 
 const config: CallConfig = { resumeWindowMs: 600_000, idleTimeoutMs: 1_800_000, historyLimit: 10_000 };
-const start: StartCall = { callId: 'c', channel: 'voice', direction: 'inbound', from: '+1', to: null, provider: 'twilio', answered: false, metadata: {}, key: 's' };
+const start: StartCall = {
+  callId: 'c',
+  channel: 'voice',
+  direction: 'inbound',
+  from: '+1',
+  to: null,
+  provider: 'twilio',
+  answered: false,
+  metadata: {},
+  key: 's',
+};
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 
 describe('transition', () => {
@@ -30,12 +40,18 @@ describe('transition', () => {
     const dropped = transition(active, { type: 'drop', key: 'k' }, t0, config);
     if (!dropped.ok) throw new Error('drop failed');
     expect(transition(dropped.next, { type: 'resume', key: 'r' }, t0 + 600_000, config).ok).toBe(true);
-    expect(transition(dropped.next, { type: 'resume', key: 'r' }, t0 + 600_001, config)).toMatchObject({ ok: false, code: 'resume_window_expired' });
+    expect(transition(dropped.next, { type: 'resume', key: 'r' }, t0 + 600_001, config)).toMatchObject({
+      ok: false,
+      code: 'resume_window_expired',
+    });
   });
 
   it('a drop while ringing is refused unless the provider saw an answer', () => {
     expect(transition(ringing, { type: 'drop', key: 'k' }, t0, config)).toMatchObject({ ok: false, code: 'invalid_state' });
-    expect(transition(ringing, { type: 'drop', key: 'k', answered: true }, t0, config)).toMatchObject({ ok: true, next: { status: 'dropped' } });
+    expect(transition(ringing, { type: 'drop', key: 'k', answered: true }, t0, config)).toMatchObject({
+      ok: true,
+      next: { status: 'dropped' },
+    });
   });
 
   it('end defaults to canceled while ringing and completed once answered; ended refuses everything', () => {
@@ -60,14 +76,26 @@ describe('scripted responder', () => {
     expect(asked.text).toBe('Your name is Ada.');
     const unknown = await scriptedResponder({ callId: 'c', text: 'what is my name', context: {}, history: [] });
     expect(unknown.text).toMatch(/don't know your name/);
-    expect((await scriptedResponder({ callId: 'c', text: "I'm calling about my bill", context: {}, history: [] })).context).toEqual({ recentQueries: ["I'm calling about my bill"] });
+    expect((await scriptedResponder({ callId: 'c', text: "I'm calling about my bill", context: {}, history: [] })).context).toEqual({
+      recentQueries: ["I'm calling about my bill"],
+    });
   });
 
   it('follows a script: asks each slot in order, fills it from the reply, closes with the done line; then answers freely', () => {
-    const script = { slots: [{ name: 'name', ask: 'What is your name?' }, { name: 'song', ask: 'And your favourite song?' }], done: 'Thanks {name}, enjoy {song}!' };
-    const say = (text: string, context: Record<string, unknown>) => scriptedReply({ text, context, script, topics: ['maize', 'dry season'] });
+    const script = {
+      slots: [
+        { name: 'name', ask: 'What is your name?' },
+        { name: 'song', ask: 'And your favourite song?' },
+      ],
+      done: 'Thanks {name}, enjoy {song}!',
+    };
+    const say = (text: string, context: Record<string, unknown>) =>
+      scriptedReply({ text, context, script, topics: ['maize', 'dry season'] });
     const first = say('hello, my maize is wilting', {});
-    expect(first).toEqual({ text: 'What is your name?', context: { state: 'name', slots: {}, recentQueries: ['hello, my maize is wilting'], topics: ['maize'] } });
+    expect(first).toEqual({
+      text: 'What is your name?',
+      context: { state: 'name', slots: {}, recentQueries: ['hello, my maize is wilting'], topics: ['maize'] },
+    });
     const named = say("I'm ada", first.context);
     expect(named.text).toBe('And your favourite song?');
     expect(named.context).toMatchObject({ state: 'song', slots: { name: 'Ada' }, name: 'Ada' });

@@ -10,7 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const startVoice = (callId: string, from = '+15550001111') => h.request('POST', '/calls', { callId, channel: 'voice', from, to: '+15559990000' });
+const startVoice = (callId: string, from = '+15550001111') =>
+  h.request('POST', '/calls', { callId, channel: 'voice', from, to: '+15559990000' });
 const startChat = (callId: string, from = '+15550002222') => h.request('POST', '/calls', { callId, channel: 'chat', from });
 
 describe('lifecycle', () => {
@@ -41,7 +42,10 @@ describe('lifecycle', () => {
     expect(view.status).toBe('active');
     expect(view.answeredAt).not.toBeNull();
     await expectEverywhere(h, id, { status: 'active' });
-    expect((await eventRows(h, id)).map((e) => [e.type, e.applied])).toEqual([['started', true], ['answered', true]]);
+    expect((await eventRows(h, id)).map((e) => [e.type, e.applied])).toEqual([
+      ['started', true],
+      ['answered', true],
+    ]);
   });
 
   it.each(['no_answer', 'busy', 'failed', 'canceled'] as const)('ringing → end (%s) → ended', async (disposition) => {
@@ -126,7 +130,12 @@ describe('lifecycle', () => {
     await startChat(id);
     await h.request('POST', `/calls/${id}/end`, {});
     const before = await eventRows(h, id);
-    for (const [path, body] of [['messages', { text: 'hello?' }], ['drop', {}], ['end', {}], ['turns', { role: 'user', text: 'x' }]] as const) {
+    for (const [path, body] of [
+      ['messages', { text: 'hello?' }],
+      ['drop', {}],
+      ['end', {}],
+      ['turns', { role: 'user', text: 'x' }],
+    ] as const) {
       const res = await h.request('POST', `/calls/${id}/${path}`, body);
       expect(res.status, path).toBe(409);
       expect(res.body.error.code).toBe('call_ended');
@@ -143,7 +152,11 @@ describe('lifecycle', () => {
     expect(res.body.error.code).toBe('invalid_state');
     await h.handle(id).signal(callEventSignal, { type: 'resume', key: `res-${id}` });
     await eventually(async () => {
-      expect((await eventRows(h, id)).map((e) => [e.type, e.applied])).toEqual([['started', true], ['drop', false], ['resume', false]]);
+      expect((await eventRows(h, id)).map((e) => [e.type, e.applied])).toEqual([
+        ['started', true],
+        ['drop', false],
+        ['resume', false],
+      ]);
     });
     await expectEverywhere(h, id, { status: 'ringing' });
   });

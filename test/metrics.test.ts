@@ -29,7 +29,9 @@ async function scrape() {
   expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
   const samples = parse(await res.text());
   return (name: string, labels: Record<string, string> = {}) =>
-    samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+    samples
+      .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+      .reduce((sum, s) => sum + s.value, 0);
 }
 
 it('counts requests per route and status, failed webhook signatures and calls by status', async () => {
@@ -38,17 +40,32 @@ it('counts requests per route and status, failed webhook signatures and calls by
   expect((await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550004321' })).status).toBe(201);
   await h.request('GET', `/calls/${id}`);
   await h.request('GET', '/calls/no-such-call');
-  const bad = await h.app.request('/v1/webhooks/events', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'x-signature': 't=1,v1=00' } });
+  const bad = await h.app.request('/v1/webhooks/events', {
+    method: 'POST',
+    body: '{}',
+    headers: { 'content-type': 'application/json', 'x-signature': 't=1,v1=00' },
+  });
   expect(bad.status).toBe(401);
   const after = await scrape();
 
   const created = { method: 'POST', route: '/v1/calls', status: '201' };
   expect(after('callwright_http_requests_total', created) - before('callwright_http_requests_total', created)).toBe(1);
-  expect(after('callwright_http_request_duration_seconds_count', created) - before('callwright_http_request_duration_seconds_count', created)).toBe(1);
+  expect(
+    after('callwright_http_request_duration_seconds_count', created) - before('callwright_http_request_duration_seconds_count', created),
+  ).toBe(1);
   const viewed = { method: 'GET', route: '/v1/calls/:callId' };
-  expect(after('callwright_http_requests_total', { ...viewed, status: '200' }) - before('callwright_http_requests_total', { ...viewed, status: '200' })).toBe(1);
-  expect(after('callwright_http_requests_total', { ...viewed, status: '404' }) - before('callwright_http_requests_total', { ...viewed, status: '404' })).toBe(1);
-  expect(after('callwright_webhook_verifications_failed_total', { provider: 'events' }) - before('callwright_webhook_verifications_failed_total', { provider: 'events' })).toBe(1);
+  expect(
+    after('callwright_http_requests_total', { ...viewed, status: '200' }) -
+      before('callwright_http_requests_total', { ...viewed, status: '200' }),
+  ).toBe(1);
+  expect(
+    after('callwright_http_requests_total', { ...viewed, status: '404' }) -
+      before('callwright_http_requests_total', { ...viewed, status: '404' }),
+  ).toBe(1);
+  expect(
+    after('callwright_webhook_verifications_failed_total', { provider: 'events' }) -
+      before('callwright_webhook_verifications_failed_total', { provider: 'events' }),
+  ).toBe(1);
   // Other test files change these counts concurrently: the new call is among them, and every status is reported.
   expect(after('callwright_calls', { status: 'active' })).toBeGreaterThanOrEqual(1);
   const text = await (await h.app.request('/metrics')).text();

@@ -8,7 +8,18 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signFeedBody } from '../common/feed-signature.js';
 import { expectEverywhere } from './support/assertions.js';
-import { ADMIN_KEY, createHarness, EXOTEL_PASSWORD, EXOTEL_USER, newCallId, PUBLIC_BASE_URL, TWILIO_TOKEN, VONAGE_SECRET, WEBHOOK_SECRET, type Harness } from './support/harness.js';
+import {
+  ADMIN_KEY,
+  createHarness,
+  EXOTEL_PASSWORD,
+  EXOTEL_USER,
+  newCallId,
+  PUBLIC_BASE_URL,
+  TWILIO_TOKEN,
+  VONAGE_SECRET,
+  WEBHOOK_SECRET,
+  type Harness,
+} from './support/harness.js';
 
 let h: Harness;
 let doc: { paths: Record<string, Record<string, any>>; components: Record<string, unknown> };
@@ -67,12 +78,17 @@ const twilio = (params: Record<string, string>) => {
 
 const exotel = (params: Record<string, string>, password = EXOTEL_PASSWORD) => ({
   body: new URLSearchParams(params).toString(),
-  headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${EXOTEL_USER}:${password}`).toString('base64')}` },
+  headers: {
+    'content-type': 'application/x-www-form-urlencoded',
+    authorization: `Basic ${Buffer.from(`${EXOTEL_USER}:${password}`).toString('base64')}`,
+  },
 });
 const vonage = async (event: object, secret = VONAGE_SECRET) => {
   const body = JSON.stringify(event);
   const token = await new SignJWT({ payload_hash: createHash('sha256').update(body).digest('hex') })
-    .setProtectedHeader({ alg: 'HS256' }).setIssuedAt().sign(new TextEncoder().encode(secret));
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .sign(new TextEncoder().encode(secret));
   return { body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } };
 };
 
@@ -93,24 +109,59 @@ describe('OpenAPI conformance of live answers', () => {
       { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ channel: 'fax' }), headers: json() },
       { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ channel: 'chat', from: caller }) },
       { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ channel: 'chat', from: caller }), headers: other },
-      { op: 'POST /v1/calls', path: '/v1/calls', body: JSON.stringify({ channel: 'chat', from: caller, metadata: { pad: 'x'.repeat(70_000) } }), headers: json() },
+      {
+        op: 'POST /v1/calls',
+        path: '/v1/calls',
+        body: JSON.stringify({ channel: 'chat', from: caller, metadata: { pad: 'x'.repeat(70_000) } }),
+        headers: json(),
+      },
       { op: 'GET /v1/calls/{callId}', path: `/v1/calls/${chat}`, headers: admin },
       { op: 'GET /v1/calls/{callId}', path: `/v1/calls/${missing}`, headers: admin },
       { op: 'GET /v1/calls/{callId}', path: `/v1/calls/${chat}`, headers: other },
-      { op: 'POST /v1/calls/{callId}/messages', path: `/v1/calls/${chat}/messages`, body: JSON.stringify({ text: 'my name is Ada' }), headers: token },
+      {
+        op: 'POST /v1/calls/{callId}/messages',
+        path: `/v1/calls/${chat}/messages`,
+        body: JSON.stringify({ text: 'my name is Ada' }),
+        headers: token,
+      },
       { op: 'POST /v1/calls/{callId}/messages', path: `/v1/calls/${chat}/messages`, body: JSON.stringify({ text: '' }), headers: token },
-      { op: 'POST /v1/calls/{callId}/messages', path: `/v1/calls/${missing}/messages`, body: JSON.stringify({ text: 'hi' }), headers: json() },
+      {
+        op: 'POST /v1/calls/{callId}/messages',
+        path: `/v1/calls/${missing}/messages`,
+        body: JSON.stringify({ text: 'hi' }),
+        headers: json(),
+      },
       { op: 'GET /v1/calls/{callId}/turns', path: `/v1/calls/${chat}/turns?limit=1`, headers: admin },
       { op: 'GET /v1/calls/{callId}/turns', path: `/v1/calls/${chat}/turns?limit=0`, headers: admin },
-      { op: 'POST /v1/calls/{callId}/turns', path: `/v1/calls/${chat}/turns`, body: JSON.stringify({ role: 'system', text: 'note', eventId: 'n1' }), headers: json() },
-      { op: 'POST /v1/calls/{callId}/turns', path: `/v1/calls/${chat}/turns`, body: JSON.stringify({ role: 'user', text: 'hi', at: '2026-01-01T00:00:00+20:00' }), headers: json() },
+      {
+        op: 'POST /v1/calls/{callId}/turns',
+        path: `/v1/calls/${chat}/turns`,
+        body: JSON.stringify({ role: 'system', text: 'note', eventId: 'n1' }),
+        headers: json(),
+      },
+      {
+        op: 'POST /v1/calls/{callId}/turns',
+        path: `/v1/calls/${chat}/turns`,
+        body: JSON.stringify({ role: 'user', text: 'hi', at: '2026-01-01T00:00:00+20:00' }),
+        headers: json(),
+      },
       { op: 'POST /v1/calls/{callId}/resume', path: `/v1/calls/${chat}/resume`, body: '{}', headers: json() },
       { op: 'POST /v1/calls/{callId}/drop', path: `/v1/calls/${chat}/drop`, body: '{}', headers: json() },
       { op: 'POST /v1/calls/{callId}/drop', path: `/v1/calls/${chat}/drop`, body: '{}', headers: json() },
       { op: 'POST /v1/calls/{callId}/resume', path: `/v1/calls/${chat}/resume`, body: '{}', headers: json() },
-      { op: 'POST /v1/calls/{callId}/end', path: `/v1/calls/${chat}/end`, body: JSON.stringify({ disposition: 'exploded' }), headers: json() },
+      {
+        op: 'POST /v1/calls/{callId}/end',
+        path: `/v1/calls/${chat}/end`,
+        body: JSON.stringify({ disposition: 'exploded' }),
+        headers: json(),
+      },
       { op: 'POST /v1/calls/{callId}/end', path: `/v1/calls/${chat}/end`, body: '{}', headers: json() },
-      { op: 'POST /v1/calls/{callId}/messages', path: `/v1/calls/${chat}/messages`, body: JSON.stringify({ text: 'still there?' }), headers: token },
+      {
+        op: 'POST /v1/calls/{callId}/messages',
+        path: `/v1/calls/${chat}/messages`,
+        body: JSON.stringify({ text: 'still there?' }),
+        headers: token,
+      },
       { op: 'POST /v1/calls/{callId}/end', path: `/v1/calls/${missing}/end`, body: '{}', headers: json() },
       { op: 'GET /v1/calls/{callId}/events', path: `/v1/calls/${chat}/events?limit=2`, headers: admin },
       { op: 'GET /v1/calls/{callId}/events', path: `/v1/calls/${chat}/events?type=exploded`, headers: admin },
@@ -137,33 +188,83 @@ describe('OpenAPI conformance of live answers', () => {
       { op: 'GET /v1/calls/{callId}/stream', path: `/v1/calls/${chat}/stream`, headers: { ...admin, 'last-event-id': 'latest' } },
       { op: 'GET /v1/calls/{callId}/stream', path: `/v1/calls/${missing}/stream`, headers: admin },
       { op: 'GET /v1/calls/{callId}/stream', path: `/v1/calls/${chat}/stream`, headers: other },
-      { op: 'POST /v1/calls/{callId}/drop', path: `/v1/calls/${chat}/drop`, body: new URLSearchParams({ access_token: jwt }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      {
+        op: 'POST /v1/calls/{callId}/drop',
+        path: `/v1/calls/${chat}/drop`,
+        body: new URLSearchParams({ access_token: jwt }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      },
     ];
     for (const call of live) await conforms(call);
     // Profiles last: erasing the caller's transcripts drops the ended call's cached view.
     const profiles: Call[] = [
-      { op: 'PUT /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ name: 'Ada' }), headers: token },
-      { op: 'PUT /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ name: 'Ada', language: 'en' }), headers: json() },
-      { op: 'PUT /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ name: 7 }), headers: json() },
-      { op: 'PUT /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ name: 'Eve' }), headers: other },
-      { op: 'PATCH /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, body: JSON.stringify({ locale: 'en-US' }), headers: json() },
+      {
+        op: 'PUT /v1/callers/{number}',
+        path: `/v1/callers/${encodeURIComponent(caller)}`,
+        body: JSON.stringify({ name: 'Ada' }),
+        headers: token,
+      },
+      {
+        op: 'PUT /v1/callers/{number}',
+        path: `/v1/callers/${encodeURIComponent(caller)}`,
+        body: JSON.stringify({ name: 'Ada', language: 'en' }),
+        headers: json(),
+      },
+      {
+        op: 'PUT /v1/callers/{number}',
+        path: `/v1/callers/${encodeURIComponent(caller)}`,
+        body: JSON.stringify({ name: 7 }),
+        headers: json(),
+      },
+      {
+        op: 'PUT /v1/callers/{number}',
+        path: `/v1/callers/${encodeURIComponent(caller)}`,
+        body: JSON.stringify({ name: 'Eve' }),
+        headers: other,
+      },
+      {
+        op: 'PATCH /v1/callers/{number}',
+        path: `/v1/callers/${encodeURIComponent(caller)}`,
+        body: JSON.stringify({ locale: 'en-US' }),
+        headers: json(),
+      },
       { op: 'PATCH /v1/callers/{number}', path: '/v1/callers/%2B15550009399', body: JSON.stringify({ locale: 'en-US' }), headers: json() },
       { op: 'GET /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, headers: token },
       { op: 'GET /v1/callers/{number}', path: '/v1/callers/%2B15550009399', headers: admin },
       { op: 'DELETE /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, headers: admin },
       { op: 'DELETE /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}`, headers: admin },
       { op: 'DELETE /v1/callers/{number}', path: `/v1/callers/${encodeURIComponent(caller)}?erase=transcripts`, headers: admin },
-      { op: 'POST /v1/agents', path: '/v1/agents', body: JSON.stringify({ agentId: `${chat}-agent`, name: 'Desk', firstMessage: 'Hello!', responder: { kind: 'scripted' } }), headers: json() },
+      {
+        op: 'POST /v1/agents',
+        path: '/v1/agents',
+        body: JSON.stringify({ agentId: `${chat}-agent`, name: 'Desk', firstMessage: 'Hello!', responder: { kind: 'scripted' } }),
+        headers: json(),
+      },
       { op: 'POST /v1/agents', path: '/v1/agents', body: JSON.stringify({ agentId: `${chat}-agent`, name: 'Desk' }), headers: json() },
       { op: 'POST /v1/agents', path: '/v1/agents', body: JSON.stringify({ name: 'Desk' }), headers: token },
       { op: 'POST /v1/agents', path: '/v1/agents', body: JSON.stringify({ name: '' }), headers: json() },
       { op: 'GET /v1/agents', path: '/v1/agents', headers: admin },
       { op: 'GET /v1/agents/{agentId}', path: `/v1/agents/${chat}-agent`, headers: admin },
       { op: 'GET /v1/agents/{agentId}', path: '/v1/agents/nobody', headers: admin },
-      { op: 'PATCH /v1/agents/{agentId}', path: `/v1/agents/${chat}-agent`, body: JSON.stringify({ firstMessage: null, topics: ['x'] }), headers: json() },
+      {
+        op: 'PATCH /v1/agents/{agentId}',
+        path: `/v1/agents/${chat}-agent`,
+        body: JSON.stringify({ firstMessage: null, topics: ['x'] }),
+        headers: json(),
+      },
       { op: 'PATCH /v1/agents/{agentId}', path: '/v1/agents/nobody', body: JSON.stringify({ name: 'x' }), headers: json() },
-      { op: 'PUT /v1/numbers/{number}', path: '/v1/numbers/%2B15550009398', body: JSON.stringify({ agentId: `${chat}-agent` }), headers: json() },
-      { op: 'PUT /v1/numbers/{number}', path: '/v1/numbers/%2B15550009398', body: JSON.stringify({ agentId: `${chat}-agent`, tags: ['a'] }), headers: json() },
+      {
+        op: 'PUT /v1/numbers/{number}',
+        path: '/v1/numbers/%2B15550009398',
+        body: JSON.stringify({ agentId: `${chat}-agent` }),
+        headers: json(),
+      },
+      {
+        op: 'PUT /v1/numbers/{number}',
+        path: '/v1/numbers/%2B15550009398',
+        body: JSON.stringify({ agentId: `${chat}-agent`, tags: ['a'] }),
+        headers: json(),
+      },
       { op: 'PUT /v1/numbers/{number}', path: '/v1/numbers/%2B15550009397', body: JSON.stringify({ agentId: 'nobody' }), headers: json() },
       { op: 'GET /v1/numbers', path: '/v1/numbers', headers: admin },
       { op: 'GET /v1/numbers/{number}', path: '/v1/numbers/%2B15550009398', headers: admin },
@@ -179,18 +280,82 @@ describe('OpenAPI conformance of live answers', () => {
     // Webhooks: a feed conversation, a bad signature, a bad event, an event for an unknown call; Twilio likewise.
     const voice = newCallId();
     const events: Call[] = [
-      { op: 'POST /v1/webhooks/events', path: '/v1/webhooks/events', ...feed({ eventId: `${voice}-s`, type: 'call.started', callId: voice, data: { channel: 'voice', from: '+15550009303', to: '+15550000000' } }) },
-      { op: 'POST /v1/webhooks/events', path: '/v1/webhooks/events', ...feed({ eventId: `${voice}-t`, type: 'call.turn', callId: voice, data: { role: 'user', text: 'hello' } }) },
-      { op: 'POST /v1/webhooks/events', path: '/v1/webhooks/events', ...feed({ eventId: 'e', type: 'call.exploded', callId: voice, data: {} }) },
-      { op: 'POST /v1/webhooks/events', path: '/v1/webhooks/events', body: '{}', headers: { 'content-type': 'application/json', 'x-signature': 't=1,v1=00' } },
-      { op: 'POST /v1/webhooks/events', path: '/v1/webhooks/events', ...feed({ eventId: 'u', type: 'call.turn', callId: newCallId(), data: { role: 'user', text: 'hi' } }) },
-      { op: 'POST /v1/webhooks/twilio', path: '/v1/webhooks/twilio', ...twilio({ CallSid: 'CAconformance0001', CallStatus: 'ringing', From: '+15550009304', To: '+15550000000', Direction: 'inbound' }) },
-      { op: 'POST /v1/webhooks/twilio', path: '/v1/webhooks/twilio', ...twilio({ CallSid: 'not a sid', CallStatus: 'ringing', From: '+15550009304' }) },
-      { op: 'POST /v1/webhooks/twilio', path: '/v1/webhooks/twilio', body: 'CallSid=CA1', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' } },
-      { op: 'POST /v1/webhooks/exotel', path: '/v1/webhooks/exotel', ...exotel({ CallSid: 'exconformance0001', Status: 'ringing', CallFrom: '09876509305', CallTo: '08030752400', Direction: 'incoming' }) },
+      {
+        op: 'POST /v1/webhooks/events',
+        path: '/v1/webhooks/events',
+        ...feed({
+          eventId: `${voice}-s`,
+          type: 'call.started',
+          callId: voice,
+          data: { channel: 'voice', from: '+15550009303', to: '+15550000000' },
+        }),
+      },
+      {
+        op: 'POST /v1/webhooks/events',
+        path: '/v1/webhooks/events',
+        ...feed({ eventId: `${voice}-t`, type: 'call.turn', callId: voice, data: { role: 'user', text: 'hello' } }),
+      },
+      {
+        op: 'POST /v1/webhooks/events',
+        path: '/v1/webhooks/events',
+        ...feed({ eventId: 'e', type: 'call.exploded', callId: voice, data: {} }),
+      },
+      {
+        op: 'POST /v1/webhooks/events',
+        path: '/v1/webhooks/events',
+        body: '{}',
+        headers: { 'content-type': 'application/json', 'x-signature': 't=1,v1=00' },
+      },
+      {
+        op: 'POST /v1/webhooks/events',
+        path: '/v1/webhooks/events',
+        ...feed({ eventId: 'u', type: 'call.turn', callId: newCallId(), data: { role: 'user', text: 'hi' } }),
+      },
+      {
+        op: 'POST /v1/webhooks/twilio',
+        path: '/v1/webhooks/twilio',
+        ...twilio({ CallSid: 'CAconformance0001', CallStatus: 'ringing', From: '+15550009304', To: '+15550000000', Direction: 'inbound' }),
+      },
+      {
+        op: 'POST /v1/webhooks/twilio',
+        path: '/v1/webhooks/twilio',
+        ...twilio({ CallSid: 'not a sid', CallStatus: 'ringing', From: '+15550009304' }),
+      },
+      {
+        op: 'POST /v1/webhooks/twilio',
+        path: '/v1/webhooks/twilio',
+        body: 'CallSid=CA1',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' },
+      },
+      {
+        op: 'POST /v1/webhooks/exotel',
+        path: '/v1/webhooks/exotel',
+        ...exotel({
+          CallSid: 'exconformance0001',
+          Status: 'ringing',
+          CallFrom: '09876509305',
+          CallTo: '08030752400',
+          Direction: 'incoming',
+        }),
+      },
       { op: 'POST /v1/webhooks/exotel', path: '/v1/webhooks/exotel', ...exotel({ CallSid: 'exconformance0002', Status: 'ringing' }) },
-      { op: 'POST /v1/webhooks/exotel', path: '/v1/webhooks/exotel', ...exotel({ CallSid: 'exconformance0003', Status: 'ringing', From: '09876509305' }, 'wrong') },
-      { op: 'POST /v1/webhooks/vonage', path: '/v1/webhooks/vonage', ...(await vonage({ uuid: '7c0a9f7e-0000-4000-8000-000000009306', status: 'started', from: '15550009306', to: '15550000000', direction: 'inbound', timestamp: new Date().toISOString() })) },
+      {
+        op: 'POST /v1/webhooks/exotel',
+        path: '/v1/webhooks/exotel',
+        ...exotel({ CallSid: 'exconformance0003', Status: 'ringing', From: '09876509305' }, 'wrong'),
+      },
+      {
+        op: 'POST /v1/webhooks/vonage',
+        path: '/v1/webhooks/vonage',
+        ...(await vonage({
+          uuid: '7c0a9f7e-0000-4000-8000-000000009306',
+          status: 'started',
+          from: '15550009306',
+          to: '15550000000',
+          direction: 'inbound',
+          timestamp: new Date().toISOString(),
+        })),
+      },
       { op: 'POST /v1/webhooks/vonage', path: '/v1/webhooks/vonage', ...(await vonage({ status: 'answered', from: '15550009306' })) },
       { op: 'POST /v1/webhooks/vonage', path: '/v1/webhooks/vonage', ...(await vonage({ status: 'started' }, 'another-secret')) },
     ];

@@ -5,7 +5,14 @@ import type { ApiDeps } from '../api/deps.js';
 import { ADMIN_KEY, auth, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET } from './support/harness.js';
 
 // Building the app connects nothing: these tests never reach a handler that would use the stores.
-const unused = new Proxy({}, { get: () => { throw new Error('not connected in this test'); } });
+const unused = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new Error('not connected in this test');
+    },
+  },
+);
 const app = createApp({
   gateway: unused as ApiDeps['gateway'],
   stores: { pool: unused, redis: unused } as ApiDeps['stores'],
@@ -16,13 +23,26 @@ const app = createApp({
 });
 
 /** Served but deliberately not operations of the API: the documents themselves, Prometheus' scrape and the chat client's page. */
-const NOT_DOCUMENTED = ['/openapi.json', '/docs', '/docs/assets/start.js', '/docs/assets/:name', '/metrics', '/chat', '/chat/chat.js', '/chat/chat.css'];
+const NOT_DOCUMENTED = [
+  '/openapi.json',
+  '/docs',
+  '/docs/assets/start.js',
+  '/docs/assets/:name',
+  '/metrics',
+  '/chat',
+  '/chat/chat.js',
+  '/chat/chat.css',
+];
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 async function document() {
   const res = await app.request('/openapi.json');
   expect(res.status).toBe(200);
-  return (await res.json()) as { openapi: string; paths: Record<string, Record<string, any>>; components: Record<string, Record<string, unknown>> };
+  return (await res.json()) as {
+    openapi: string;
+    paths: Record<string, Record<string, any>>;
+    components: Record<string, Record<string, unknown>>;
+  };
 }
 const operations = (doc: Awaited<ReturnType<typeof document>>) =>
   Object.entries(doc.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((m) => ({ path, method: m, op: item[m] })));
@@ -37,12 +57,28 @@ describe('OpenAPI', () => {
     const documented = new Set(operations(await document()).map((o) => `${o.method.toUpperCase()} ${o.path}`));
     expect([...served].sort()).toEqual([...documented].sort());
     // The contract's table, as far as this part of the API goes.
-    for (const route of ['POST /v1/calls', 'GET /v1/calls', 'GET /v1/calls/{callId}', 'GET /v1/calls/{callId}/turns', 'POST /v1/calls/{callId}/messages',
-      'POST /v1/calls/{callId}/turns', 'POST /v1/calls/{callId}/drop', 'POST /v1/calls/{callId}/resume', 'POST /v1/calls/{callId}/end',
-      'GET /v1/stats', 'POST /v1/auth/tokens', 'GET /healthz', 'GET /readyz']) {
+    for (const route of [
+      'POST /v1/calls',
+      'GET /v1/calls',
+      'GET /v1/calls/{callId}',
+      'GET /v1/calls/{callId}/turns',
+      'POST /v1/calls/{callId}/messages',
+      'POST /v1/calls/{callId}/turns',
+      'POST /v1/calls/{callId}/drop',
+      'POST /v1/calls/{callId}/resume',
+      'POST /v1/calls/{callId}/end',
+      'GET /v1/stats',
+      'POST /v1/auth/tokens',
+      'GET /healthz',
+      'GET /readyz',
+    ]) {
       expect(documented, route).toContain(route);
     }
-    for (const path of NOT_DOCUMENTED) expect(app.routes.some((r) => r.path === path && r.method === 'GET'), path).toBe(true);
+    for (const path of NOT_DOCUMENTED)
+      expect(
+        app.routes.some((r) => r.path === path && r.method === 'GET'),
+        path,
+      ).toBe(true);
   });
 
   it('is OpenAPI 3.1 with a summary, responses and declared path parameters for every operation, and no dangling $ref', async () => {
@@ -52,7 +88,10 @@ describe('OpenAPI', () => {
       const where = `${method.toUpperCase()} ${path}`;
       expect(op.summary, where).toBeTruthy();
       expect(Object.keys(op.responses ?? {}).length, where).toBeGreaterThan(0);
-      const declared = (op.parameters ?? []).filter((p: { in: string }) => p.in === 'path').map((p: { name: string }) => p.name).sort();
+      const declared = (op.parameters ?? [])
+        .filter((p: { in: string }) => p.in === 'path')
+        .map((p: { name: string }) => p.name)
+        .sort();
       expect(declared, where).toEqual([...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort());
       if (path.startsWith('/v1/') && !path.startsWith('/v1/webhooks')) expect(op.security, where).toEqual([{ bearerAuth: [] }]);
     }

@@ -10,7 +10,17 @@ import type { ApiDeps } from '../api/deps.js';
 import { CallViewSchema, StatsSchema } from '../api/schemas.js';
 import { migrate } from '../db/migrate.js';
 import { expectEverywhere } from './support/assertions.js';
-import { ADMIN_KEY, auth, createHarness, eventually, newCallId, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET, type Harness } from './support/harness.js';
+import {
+  ADMIN_KEY,
+  auth,
+  createHarness,
+  eventually,
+  newCallId,
+  PUBLIC_BASE_URL,
+  TWILIO_TOKEN,
+  WEBHOOK_SECRET,
+  type Harness,
+} from './support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,7 +35,11 @@ const depsOf = (x: Harness): ApiDeps => ({
   auth,
   webhooks: { twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL, secret: WEBHOOK_SECRET, toleranceSeconds: 300 },
   rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60 },
-  checks: { temporal: () => (x.client.connection as Connection).healthService.check({}), postgres: () => x.pool.query('SELECT 1'), redis: () => x.redis.ping() },
+  checks: {
+    temporal: () => (x.client.connection as Connection).healthService.check({}),
+    postgres: () => x.pool.query('SELECT 1'),
+    redis: () => x.redis.ping(),
+  },
 });
 
 const DAY = 86_400_000;
@@ -37,10 +51,22 @@ describe('seeded: exact answers', () => {
   let pool: pg.Pool;
   let app: ReturnType<typeof createApp>;
   const today = Math.floor(Date.now() / DAY) * DAY;
-  const at = (days: number, hours: number, extra = '') => new Date(today - days * DAY + hours * HOUR).toISOString().replace('.000Z', `${extra || '.000'}Z`);
+  const at = (days: number, hours: number, extra = '') =>
+    new Date(today - days * DAY + hours * HOUR).toISOString().replace('.000Z', `${extra || '.000'}Z`);
   const [A, B, C] = ['+15550100001', '+15550100002', '+15550100003'];
 
-  type Seed = { id: string; channel: 'voice' | 'chat'; from: string; status: string; disposition?: string; startedAt: string; seconds?: number; turns?: number; drops?: number; resumes?: number };
+  type Seed = {
+    id: string;
+    channel: 'voice' | 'chat';
+    from: string;
+    status: string;
+    disposition?: string;
+    startedAt: string;
+    seconds?: number;
+    turns?: number;
+    drops?: number;
+    resumes?: number;
+  };
   const tie = at(2, 1, '.123456');
   const seeds: Seed[] = [
     { id: 'c01', channel: 'chat', from: A, status: 'active', startedAt: at(0, 1), turns: 4 },
@@ -48,11 +74,33 @@ describe('seeded: exact answers', () => {
     { id: 'c03', channel: 'chat', from: A, status: 'dropped', startedAt: at(1, 3), turns: 2, drops: 1 },
     { id: 'c04', channel: 'voice', from: B, status: 'ended', disposition: 'completed', startedAt: at(1, 4), seconds: 60, turns: 6 },
     { id: 'c05', channel: 'chat', from: C, status: 'ended', disposition: 'abandoned', startedAt: tie, seconds: 600, turns: 2, drops: 1 },
-    { id: 'c06', channel: 'voice', from: C, status: 'ended', disposition: 'completed', startedAt: tie, seconds: 120, turns: 10, drops: 2, resumes: 2 },
+    {
+      id: 'c06',
+      channel: 'voice',
+      from: C,
+      status: 'ended',
+      disposition: 'completed',
+      startedAt: tie,
+      seconds: 120,
+      turns: 10,
+      drops: 2,
+      resumes: 2,
+    },
     { id: 'c07', channel: 'chat', from: B, status: 'ended', disposition: 'timeout', startedAt: at(6, 5), seconds: 1800, turns: 1 },
     { id: 'c08', channel: 'voice', from: C, status: 'ended', disposition: 'no_answer', startedAt: at(8, 0), seconds: 30 },
     { id: 'c09', channel: 'chat', from: C, status: 'active', startedAt: at(10, 0), turns: 3 },
-    { id: 'c10', channel: 'voice', from: A, status: 'ended', disposition: 'completed', startedAt: at(3, 0), seconds: 300, turns: 4, drops: 1, resumes: 1 },
+    {
+      id: 'c10',
+      channel: 'voice',
+      from: A,
+      status: 'ended',
+      disposition: 'completed',
+      startedAt: at(3, 0),
+      seconds: 300,
+      turns: 4,
+      drops: 1,
+      resumes: 1,
+    },
   ];
   const newestFirst = ['c02', 'c01', 'c04', 'c03', 'c06', 'c05', 'c10', 'c07', 'c08', 'c09'];
 
@@ -93,7 +141,16 @@ describe('seeded: exact answers', () => {
     const res = await get('/stats');
     expect(res.status).toBe(200);
     expect(StatsSchema.parse(res.body)).toBeTruthy();
-    expect(res.body).toMatchObject({ active: 0, ringing: 0, droppedNow: 0, resumeRate: null, abandonRate: null, avgDurationSeconds: null, p95DurationSeconds: null, avgTurnsPerCall: null });
+    expect(res.body).toMatchObject({
+      active: 0,
+      ringing: 0,
+      droppedNow: 0,
+      resumeRate: null,
+      abandonRate: null,
+      avgDurationSeconds: null,
+      p95DurationSeconds: null,
+      avgTurnsPerCall: null,
+    });
     expect(res.body.callsPerDay).toHaveLength(7);
     expect(res.body.callsPerDay.every((d: { total: number }) => d.total === 0)).toBe(true);
     expect((await get('/calls')).body).toEqual({ calls: [], nextCursor: null });
@@ -106,7 +163,19 @@ describe('seeded: exact answers', () => {
         await pool.query(
           `INSERT INTO calls (call_id, workflow_id, channel, direction, from_number, status, disposition, started_at, ended_at, turn_count, drop_count, resume_count)
            VALUES ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, $10, $11)`,
-          [s.id, `call-${s.id}`, s.channel, s.from, s.status, s.disposition ?? null, s.startedAt, ended, s.turns ?? 0, s.drops ?? 0, s.resumes ?? 0],
+          [
+            s.id,
+            `call-${s.id}`,
+            s.channel,
+            s.from,
+            s.status,
+            s.disposition ?? null,
+            s.startedAt,
+            ended,
+            s.turns ?? 0,
+            s.drops ?? 0,
+            s.resumes ?? 0,
+          ],
         );
       }
     });
@@ -116,7 +185,14 @@ describe('seeded: exact answers', () => {
       expect(ids(all.body)).toEqual(newestFirst);
       expect(all.body.nextCursor).toBeNull();
       for (const call of all.body.calls) CallViewSchema.parse(call);
-      expect(all.body.calls[0]).toMatchObject({ callId: 'c02', status: 'ringing', channel: 'voice', from: B, startedAt: seeds[1]!.startedAt, endedAt: null });
+      expect(all.body.calls[0]).toMatchObject({
+        callId: 'c02',
+        status: 'ringing',
+        channel: 'voice',
+        from: B,
+        startedAt: seeds[1]!.startedAt,
+        endedAt: null,
+      });
       for (const limit of [1, 3, 5, 9, 10]) {
         const walked = await pages('', limit);
         expect(walked.flat(), `limit ${limit}`).toEqual(newestFirst);
@@ -174,9 +250,14 @@ describe('seeded: exact answers', () => {
     it('stats over a shorter window', async () => {
       const res = await get('/stats?days=2');
       expect(res.body).toMatchObject({
-        active: 2, ringing: 1, droppedNow: 1,
+        active: 2,
+        ringing: 1,
+        droppedNow: 1,
         resumeRate: null, // the only drop in the window is still waiting
-        abandonRate: 0, avgDurationSeconds: 60, p95DurationSeconds: 60, avgTurnsPerCall: 3,
+        abandonRate: 0,
+        avgDurationSeconds: 60,
+        p95DurationSeconds: 60,
+        avgTurnsPerCall: 3,
         window: { days: 2 },
       });
       expect(res.body.callsPerDay.map((d: { total: number }) => d.total)).toEqual([2, 2]);
@@ -193,9 +274,27 @@ describe('seeded: exact answers', () => {
         }
       };
       const keyset = `(started_at, call_id) < ($2::timestamptz, $3)`;
-      expect(await plan(`SELECT * FROM calls WHERE status = $1 AND ${keyset} ORDER BY started_at DESC, call_id DESC LIMIT 51`, ['ended', tie, 'c06'])).toContain('calls_status_keyset_idx');
-      expect(await plan(`SELECT * FROM calls WHERE from_number = $1 AND ${keyset} ORDER BY started_at DESC, call_id DESC LIMIT 51`, [A, tie, 'c06'])).toContain('calls_from_keyset_idx');
-      expect(await plan(`SELECT * FROM calls WHERE $1::text IS NOT NULL AND ${keyset} ORDER BY started_at DESC, call_id DESC LIMIT 51`, ['x', tie, 'c06'])).toContain('calls_started_idx');
+      expect(
+        await plan(`SELECT * FROM calls WHERE status = $1 AND ${keyset} ORDER BY started_at DESC, call_id DESC LIMIT 51`, [
+          'ended',
+          tie,
+          'c06',
+        ]),
+      ).toContain('calls_status_keyset_idx');
+      expect(
+        await plan(`SELECT * FROM calls WHERE from_number = $1 AND ${keyset} ORDER BY started_at DESC, call_id DESC LIMIT 51`, [
+          A,
+          tie,
+          'c06',
+        ]),
+      ).toContain('calls_from_keyset_idx');
+      expect(
+        await plan(`SELECT * FROM calls WHERE $1::text IS NOT NULL AND ${keyset} ORDER BY started_at DESC, call_id DESC LIMIT 51`, [
+          'x',
+          tie,
+          'c06',
+        ]),
+      ).toContain('calls_started_idx');
     });
   });
 });
@@ -216,13 +315,21 @@ describe('through the API', () => {
       const res = await h.request('GET', `/calls?from=${encodeURIComponent(from)}`);
       expect(res.status).toBe(200);
       expect(res.body.calls.map((c: { callId: string; status: string }) => [c.callId, c.status]).sort()).toEqual(
-        [[ringing, 'ringing'], [active, 'active'], [ended, 'ended']].sort(),
+        [
+          [ringing, 'ringing'],
+          [active, 'active'],
+          [ended, 'ended'],
+        ].sort(),
       );
       return res.body;
     });
     expect(list.nextCursor).toBeNull();
     expect(list.calls.find((c: { callId: string }) => c.callId === active)).toMatchObject({ channel: 'chat', turnCount: 2, from });
-    expect((await h.request('GET', `/calls?from=${encodeURIComponent(from)}&status=ringing`)).body.calls.map((c: { callId: string }) => c.callId)).toEqual([ringing]);
+    expect(
+      (await h.request('GET', `/calls?from=${encodeURIComponent(from)}&status=ringing`)).body.calls.map(
+        (c: { callId: string }) => c.callId,
+      ),
+    ).toEqual([ringing]);
     expect((await h.request('GET', `/calls?from=${encodeURIComponent(from)}&channel=chat&limit=1`)).body.nextCursor).not.toBeNull();
     expect((await h.request('GET', `/calls/${active}`)).body).toMatchObject({ callId: active, status: 'active' });
   });
@@ -244,7 +351,10 @@ describe('health and readiness', () => {
 
   it('/healthz and /readyz need no credentials; ready when Temporal, PostgreSQL and Redis answer', async () => {
     expect(await probe(h.app, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
-    expect(await probe(h.app, '/readyz')).toEqual({ status: 200, body: { status: 'ready', checks: { temporal: 'ok', postgres: 'ok', redis: 'ok' } } });
+    expect(await probe(h.app, '/readyz')).toEqual({
+      status: 200,
+      body: { status: 'ready', checks: { temporal: 'ok', postgres: 'ok', redis: 'ok' } },
+    });
   });
 
   it('503 unavailable naming what is down: a failing check, one that throws at once, one that never answers', async () => {
@@ -267,7 +377,13 @@ describe('health and readiness', () => {
     expect(res.body.error).toEqual({
       code: 'unavailable',
       message: 'not ready: temporal, postgres, redis down',
-      details: { checks: { temporal: 'down: no answer within 2000ms', postgres: 'down: pool is closed', redis: 'down: connect ECONNREFUSED 127.0.0.1:6380' } },
+      details: {
+        checks: {
+          temporal: 'down: no answer within 2000ms',
+          postgres: 'down: pool is closed',
+          redis: 'down: connect ECONNREFUSED 127.0.0.1:6380',
+        },
+      },
     });
     // The checks run together: one 2-second timeout, not three.
     expect(elapsed).toBeGreaterThanOrEqual(1_900);
@@ -277,10 +393,19 @@ describe('health and readiness', () => {
 
   it('one dependency down is enough', async () => {
     const deps = depsOf(h);
-    const res = await probe(createApp({ ...deps, checks: { ...deps.checks, postgres: () => Promise.reject(new Error('too many clients')) } }), '/readyz');
+    const res = await probe(
+      createApp({ ...deps, checks: { ...deps.checks, postgres: () => Promise.reject(new Error('too many clients')) } }),
+      '/readyz',
+    );
     expect(res).toEqual({
       status: 503,
-      body: { error: { code: 'unavailable', message: 'not ready: postgres down', details: { checks: { temporal: 'ok', postgres: 'down: too many clients', redis: 'ok' } } } },
+      body: {
+        error: {
+          code: 'unavailable',
+          message: 'not ready: postgres down',
+          details: { checks: { temporal: 'ok', postgres: 'down: too many clients', redis: 'ok' } },
+        },
+      },
     });
   });
 });

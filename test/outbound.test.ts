@@ -22,7 +22,13 @@ let h: Harness;
 beforeAll(async () => {
   twilio = await startTwilioApi();
   // The worker's settings as the configuration builds them, pointed at the stand-in, with a short timeout.
-  const env = { TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: TWILIO_TOKEN, TWILIO_VOICE_URL: VOICE_URL, PUBLIC_BASE_URL, TWILIO_API_URL: twilio.url };
+  const env = {
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+    TWILIO_VOICE_URL: VOICE_URL,
+    PUBLIC_BASE_URL,
+    TWILIO_API_URL: twilio.url,
+  };
   h = await createHarness({ twilio: { ...twilioCallSettings(loadConfig(env))!, timeoutMs: 1000 } });
 });
 afterAll(async () => {
@@ -36,19 +42,36 @@ const dial = (callId: string, to: string, extra: Record<string, unknown> = {}) =
 /** A status callback for an outbound-api leg, signed as Twilio signs it (see test/webhooks-twilio.test.ts). */
 async function callback(sid: string, status: keyof typeof SEQUENCE, to: string) {
   const params: Record<string, string> = {
-    AccountSid: ACCOUNT_SID, ApiVersion: '2010-04-01', CallSid: sid, CallStatus: status, Direction: 'outbound-api',
-    From: COMPANY, To: to, SequenceNumber: String(SEQUENCE[status]), Timestamp: new Date().toUTCString(),
+    AccountSid: ACCOUNT_SID,
+    ApiVersion: '2010-04-01',
+    CallSid: sid,
+    CallStatus: status,
+    Direction: 'outbound-api',
+    From: COMPANY,
+    To: to,
+    SequenceNumber: String(SEQUENCE[status]),
+    Timestamp: new Date().toUTCString(),
   };
-  const data = Object.keys(params).sort().reduce((acc, name) => acc + name + params[name], PUBLIC_BASE_URL + WEBHOOK);
+  const data = Object.keys(params)
+    .sort()
+    .reduce((acc, name) => acc + name + params[name], PUBLIC_BASE_URL + WEBHOOK);
   const signature = createHmac('sha1', TWILIO_TOKEN).update(data).digest('base64');
   const res = await h.app.request(WEBHOOK, {
-    method: 'POST', body: new URLSearchParams(params).toString(),
+    method: 'POST',
+    body: new URLSearchParams(params).toString(),
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
   });
   expect(res.status, status).toBe(200);
 }
 
-const workflowExists = (callId: string) => h.handle(callId).describe().then(() => true, () => false);
+const workflowExists = (callId: string) =>
+  h
+    .handle(callId)
+    .describe()
+    .then(
+      () => true,
+      () => false,
+    );
 
 describe('POST /calls, outbound', () => {
   it('asks Twilio to place the call, answers 201 ringing, and the CallSid joins legs everywhere', async () => {
@@ -59,7 +82,16 @@ describe('POST /calls, outbound', () => {
     const res = await dial(callId, to);
     expect(res.status).toBe(201);
     // Answered once the start is written, before the dial: the leg is not known yet.
-    expect(res.body).toMatchObject({ callId, status: 'ringing', channel: 'voice', direction: 'outbound', from: COMPANY, to, provider: 'twilio', legs: [] });
+    expect(res.body).toMatchObject({
+      callId,
+      status: 'ringing',
+      channel: 'voice',
+      direction: 'outbound',
+      from: COMPANY,
+      to,
+      provider: 'twilio',
+      legs: [],
+    });
 
     const [request] = await eventually(() => {
       expect(twilio.requests).toHaveLength(1);
@@ -71,13 +103,22 @@ describe('POST /calls, outbound', () => {
       authorization: `Basic ${Buffer.from(`${ACCOUNT_SID}:${TWILIO_TOKEN}`).toString('base64')}`,
       contentType: 'application/x-www-form-urlencoded',
     });
-    expect(Object.fromEntries(request.form)).toMatchObject({ To: to, From: COMPANY, Url: VOICE_URL, StatusCallback: `${PUBLIC_BASE_URL}/v1/webhooks/twilio?callId=${callId}`, StatusCallbackMethod: 'POST' });
+    expect(Object.fromEntries(request.form)).toMatchObject({
+      To: to,
+      From: COMPANY,
+      Url: VOICE_URL,
+      StatusCallback: `${PUBLIC_BASE_URL}/v1/webhooks/twilio?callId=${callId}`,
+      StatusCallbackMethod: 'POST',
+    });
     expect(request.form.getAll('StatusCallbackEvent')).toEqual(['initiated', 'ringing', 'answered', 'completed']);
 
     await expectEverywhere(h, callId, { status: 'ringing', legs: [sid] });
     expect((await h.rows('SELECT legs, provider FROM calls WHERE call_id = $1', [callId]))[0]).toEqual({ legs: [sid], provider: 'twilio' });
     expect(await h.redis.get(`leg:${sid}`)).toBe(callId);
-    expect((await eventRows(h, callId)).map((e) => [e.type, e.key])).toEqual([['started', `start:${callId}`], ['leg', `dial:${callId}`]]);
+    expect((await eventRows(h, callId)).map((e) => [e.type, e.key])).toEqual([
+      ['started', `start:${callId}`],
+      ['leg', `dial:${callId}`],
+    ]);
     expect((await historyCounts(h, callId)).activities).toEqual(['placeCall']);
 
     // A repeat is answered with the call and dials nothing again.
@@ -110,7 +151,12 @@ describe('POST /calls, outbound', () => {
   });
 
   it("a refusal ends the call failed with Twilio's message and code in its events, without a retry", async () => {
-    const refusal = { code: 21211, message: "The 'To' number +1555 is not a valid phone number.", more_info: 'https://www.twilio.com/docs/errors/21211', status: 400 };
+    const refusal = {
+      code: 21211,
+      message: "The 'To' number +1555 is not a valid phone number.",
+      more_info: 'https://www.twilio.com/docs/errors/21211',
+      status: 400,
+    };
     twilio.answer(() => ({ status: 400, body: refusal }));
     const callId = newCallId();
     const res = await dial(callId, '+1555');
@@ -118,7 +164,12 @@ describe('POST /calls, outbound', () => {
     expect(res.body).toMatchObject({ status: 'ringing' });
 
     await expectEverywhere(h, callId, { status: 'ended', disposition: 'failed', legs: [] });
-    const expected = { type: 'end', key: `dial:${callId}`, applied: true, payload: { disposition: 'failed', reason: refusal.message, providerError: { code: 21211, status: 400, moreInfo: refusal.more_info } } };
+    const expected = {
+      type: 'end',
+      key: `dial:${callId}`,
+      applied: true,
+      payload: { disposition: 'failed', reason: refusal.message, providerError: { code: 21211, status: 400, moreInfo: refusal.more_info } },
+    };
     const events = await h.request('GET', `/calls/${callId}/events`);
     expect(events.status).toBe(200);
     expect(events.body.events.map((e: { type: string }) => e.type)).toEqual(['started', 'end']);
@@ -129,7 +180,11 @@ describe('POST /calls, outbound', () => {
 
   it('retries a request that timed out, a 503 and a 429, then takes the CallSid of the one Twilio accepted', async () => {
     const sid = newCallSid();
-    const outcomes = [null, { status: 503, body: { code: 20500, message: 'Internal Server Error', status: 503 } }, { status: 429, body: { code: 20429, message: 'Too Many Requests', status: 429 } }];
+    const outcomes = [
+      null,
+      { status: 503, body: { code: 20500, message: 'Internal Server Error', status: 503 } },
+      { status: 429, body: { code: 20429, message: 'Too Many Requests', status: 429 } },
+    ];
     twilio.answer((_request, n) => (n < outcomes.length ? outcomes[n] : accepted(sid)));
     const callId = newCallId();
     const to = newNumber();
@@ -170,7 +225,12 @@ describe('POST /calls, outbound', () => {
     }
     // A chat client's token may start its own chats, never dial.
     const callId = newCallId();
-    const res = await h.request('POST', '/calls', { callId, channel: 'voice', direction: 'outbound', from: COMPANY, to: newNumber() }, { authorization: await h.tokenFor(COMPANY) });
+    const res = await h.request(
+      'POST',
+      '/calls',
+      { callId, channel: 'voice', direction: 'outbound', from: COMPANY, to: newNumber() },
+      { authorization: await h.tokenFor(COMPANY) },
+    );
     expect(res.status).toBe(403);
     expect(await workflowExists(callId)).toBe(false);
   });
@@ -187,7 +247,15 @@ describe('outbound calling not configured', () => {
     const callId = newCallId();
     const res = await off.request('POST', '/calls', { callId, channel: 'voice', direction: 'outbound', from: COMPANY, to: newNumber() });
     expect(res).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: 'outbound calling is not configured' } } });
-    expect(await off.handle(callId).describe().then(() => true, () => false)).toBe(false);
+    expect(
+      await off
+        .handle(callId)
+        .describe()
+        .then(
+          () => true,
+          () => false,
+        ),
+    ).toBe(false);
     expect(await off.rows('SELECT 1 FROM calls WHERE call_id = $1', [callId])).toEqual([]);
   });
 
@@ -202,7 +270,8 @@ describe('outbound calling not configured', () => {
       throw new Error('configuration accepted');
     };
     const missing = error({ TWILIO_ACCOUNT_SID: ACCOUNT_SID });
-    for (const name of ['TWILIO_AUTH_TOKEN', 'TWILIO_VOICE_URL', 'PUBLIC_BASE_URL']) expect(missing).toContain(`${name}: required with TWILIO_ACCOUNT_SID`);
+    for (const name of ['TWILIO_AUTH_TOKEN', 'TWILIO_VOICE_URL', 'PUBLIC_BASE_URL'])
+      expect(missing).toContain(`${name}: required with TWILIO_ACCOUNT_SID`);
     expect(error({ TWILIO_ACCOUNT_SID: 'AC123' })).toMatch(/TWILIO_ACCOUNT_SID/);
     expect(error({ TWILIO_VOICE_URL: 'ftp://voice' })).toMatch(/TWILIO_VOICE_URL/);
     expect(loadConfig({}).TWILIO_API_URL).toBe('https://api.twilio.com');

@@ -28,10 +28,17 @@ beforeAll(async () => {
     echo: process.env.CALLWRIGHT_SERVICE_LOGS === '1',
   });
   api = await startApiProcess(h.taskQueue, env);
-  await waitUntil('the worker to poll', async () => {
-    const { pollers } = await h.client.connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: h.taskQueue } });
-    return pollers?.length ? true : undefined;
-  }, { proc: worker, timeoutMs: 120_000, intervalMs: 250 });
+  await waitUntil(
+    'the worker to poll',
+    async () => {
+      const { pollers } = await h.client.connection.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: h.taskQueue },
+      });
+      return pollers?.length ? true : undefined;
+    },
+    { proc: worker, timeoutMs: 120_000, intervalMs: 250 },
+  );
 }, 180_000);
 afterAll(async () => {
   await Promise.allSettled([api?.stop(), worker && stopProcess(worker)]);
@@ -63,11 +70,15 @@ it('both processes survive a PostgreSQL restart; readiness follows it; the messa
   expect((await send('/readyz', undefined, 'GET')).status).toBe(200);
 
   await postgres.stop();
-  await eventually(async () => {
-    const ready = await send('/readyz', undefined, 'GET');
-    expect(ready.status).toBe(503);
-    expect((await ready.json()).error.details.checks.postgres).toMatch(/^down/);
-  }, 30_000, 200);
+  await eventually(
+    async () => {
+      const ready = await send('/readyz', undefined, 'GET');
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).error.details.checks.postgres).toMatch(/^down/);
+    },
+    30_000,
+    200,
+  );
   const asked = send(`/v1/calls/${id}/messages`, { text: 'what is my name?', messageId: 'm2' });
   expect((await send(`/v1/calls/${id}/turns`, { role: 'user', text: 'said while the database was down', eventId: 'v1' })).status).toBe(202);
   expect([alive(api.pid), alive(worker.child.pid!)]).toEqual([true, true]);
@@ -79,7 +90,13 @@ it('both processes survive a PostgreSQL restart; readiness follows it; the messa
   expect((await answer.json()).reply).toMatchObject({ seq: 4, text: 'Your name is Ada.' });
   await eventually(async () => {
     const rows = await h.rows('SELECT seq, text FROM turns WHERE call_id = $1 ORDER BY seq', [id]);
-    expect(rows.map((r) => r.text)).toEqual(['my name is Ada', 'Nice to meet you, Ada. How can I help you today?', 'what is my name?', 'Your name is Ada.', 'said while the database was down']);
+    expect(rows.map((r) => r.text)).toEqual([
+      'my name is Ada',
+      'Nice to meet you, Ada. How can I help you today?',
+      'what is my name?',
+      'Your name is Ada.',
+      'said while the database was down',
+    ]);
   }, 30_000);
   expect([alive(api.pid), alive(worker.child.pid!)]).toEqual([true, true]);
 });

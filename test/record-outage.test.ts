@@ -52,7 +52,13 @@ it('retries the write until PostgreSQL is back; later events wait behind it', as
   expect(answer.body.reply).toMatchObject({ seq: 4, text: 'Your name is Ada.' });
 
   await expectEverywhere(h, id, { status: 'active', turnCount: 5 });
-  expect((await turnRows(h, id)).map((t) => t.text)).toEqual(['my name is Ada', 'Nice to meet you, Ada. How can I help you today?', 'what is my name?', 'Your name is Ada.', 'late voice turn']);
+  expect((await turnRows(h, id)).map((t) => t.text)).toEqual([
+    'my name is Ada',
+    'Nice to meet you, Ada. How can I help you today?',
+    'what is my name?',
+    'Your name is Ada.',
+    'late voice turn',
+  ]);
   const keys = (await eventRows(h, id)).map((e) => e.key);
   expect(new Set(keys).size).toBe(keys.length);
 });

@@ -15,7 +15,17 @@ afterAll(() => h?.close());
 
 it('a refused event in a batch is stored as event_rejected; its neighbours and later events are recorded', async () => {
   const id = newCallId();
-  const start: StartCall = { callId: id, channel: 'voice', direction: 'inbound', from: '+15550007401', to: null, provider: null, answered: true, metadata: {}, key: `${id}:start` };
+  const start: StartCall = {
+    callId: id,
+    channel: 'voice',
+    direction: 'inbound',
+    from: '+15550007401',
+    to: null,
+    provider: null,
+    answered: true,
+    metadata: {},
+    key: `${id}:start`,
+  };
   const burst: CallEvent[] = [
     { type: 'turn', key: 't1', role: 'user', text: 'first' },
     { type: 'turn', key: 'nul', role: 'user', text: 'a\u0000b' }, // text PostgreSQL refuses
@@ -31,13 +41,21 @@ it('a refused event in a batch is stored as event_rejected; its neighbours and l
   await expectEverywhere(h, id, { status: 'active', turnCount: 5 });
   const events = await eventRows(h, id);
   expect(events.map((e) => [e.seq, e.key, e.type, e.applied])).toEqual([
-    [1, `${id}:start`, 'started', true], [2, 't1', 'turn', true], [3, 'nul', 'event_rejected', false],
-    [4, 't2', 'turn', true], [5, 'offset', 'event_rejected', false], [6, 't3', 'turn', true],
+    [1, `${id}:start`, 'started', true],
+    [2, 't1', 'turn', true],
+    [3, 'nul', 'event_rejected', false],
+    [4, 't2', 'turn', true],
+    [5, 'offset', 'event_rejected', false],
+    [6, 't3', 'turn', true],
   ]);
   const [nul] = await h.rows(`SELECT payload FROM call_events WHERE call_id = $1 AND idempotency_key = 'nul'`, [id]);
   expect(nul.payload).toMatchObject({ type: 'turn', reason: expect.stringMatching(/^22/) });
   // The refused turns are missing from the transcript and the cache, and only they are.
-  expect((await turnRows(h, id)).map((t) => [t.seq, t.text])).toEqual([[1, 'first'], [3, 'second'], [5, 'third']]);
+  expect((await turnRows(h, id)).map((t) => [t.seq, t.text])).toEqual([
+    [1, 'first'],
+    [3, 'second'],
+    [5, 'third'],
+  ]);
   expect((await cachedTurns(h, id)).map((t) => t.seq)).toEqual([1, 3, 5]);
 
   // The call goes on: a later event is recorded as usual.

@@ -45,7 +45,13 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     idle = await createHarness({ noWorker: true });
     twilio = await startTwilioApi();
     outbound = await createHarness({
-      twilio: { apiUrl: twilio.url, accountSid: `AC${'0'.repeat(32)}`, authToken: TWILIO_TOKEN, voiceUrl: 'https://voice.example.com/twiml', statusCallbackUrl: `${PUBLIC_BASE_URL}/v1/webhooks/twilio` },
+      twilio: {
+        apiUrl: twilio.url,
+        accountSid: `AC${'0'.repeat(32)}`,
+        authToken: TWILIO_TOKEN,
+        voiceUrl: 'https://voice.example.com/twiml',
+        statusCallbackUrl: `${PUBLIC_BASE_URL}/v1/webhooks/twilio`,
+      },
     });
   });
   afterAll(() => Promise.all([h?.close(), model?.close(), idle?.close(), outbound?.close().then(() => twilio?.close())]));
@@ -112,8 +118,17 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
   it('chat with an agent: opening line, resume while active answered, drop, end', async () => {
     const id = newCallId();
     const start: StartCall = {
-      callId: id, channel: 'chat', direction: 'inbound', from: '+15550000007', to: null, provider: null, answered: true, metadata: {}, key: `start:${id}`,
-      context: { name: 'Ada' }, agent: { agentId: 'desk', version: 3, name: 'Desk', firstMessage: 'Hello, Ada!' },
+      callId: id,
+      channel: 'chat',
+      direction: 'inbound',
+      from: '+15550000007',
+      to: null,
+      provider: null,
+      answered: true,
+      metadata: {},
+      key: `start:${id}`,
+      context: { name: 'Ada' },
+      agent: { agentId: 'desk', version: 3, name: 'Desk', firstMessage: 'Hello, Ada!' },
     };
     await h.gateway.start(start, { resumeWindowMs: 60_000 });
     await h.request('POST', `/calls/${id}/resume`, { eventId: 'r1' });
@@ -131,7 +146,17 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     await once(receiver, 'listening');
     try {
       const id = newCallId();
-      const start: StartCall = { callId: id, channel: 'chat', direction: 'inbound', from: '+15550000008', to: null, provider: null, answered: true, metadata: {}, key: `start:${id}` };
+      const start: StartCall = {
+        callId: id,
+        channel: 'chat',
+        direction: 'inbound',
+        from: '+15550000008',
+        to: null,
+        provider: null,
+        answered: true,
+        metadata: {},
+        key: `start:${id}`,
+      };
       await h.gateway.start(start, { reportUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/reports` });
       await h.request('POST', `/calls/${id}/messages`, { text: 'hello', messageId: 'm1' });
       await h.request('POST', `/calls/${id}/end`, {});
@@ -146,9 +171,20 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
 
   it('a burst of signals queued before a worker polls: one batch', async () => {
     const id = newCallId();
-    const start: StartCall = { callId: id, channel: 'voice', direction: 'inbound', from: '+15550000005', to: null, provider: null, answered: false, metadata: {}, key: `${id}:start` };
+    const start: StartCall = {
+      callId: id,
+      channel: 'voice',
+      direction: 'inbound',
+      from: '+15550000005',
+      to: null,
+      provider: null,
+      answered: false,
+      metadata: {},
+      key: `${id}:start`,
+    };
     await idle.gateway.signalWithStart(start, { type: 'answered', key: 'a' });
-    for (let n = 1; n <= 5; n++) await idle.handle(id).signal(callEventSignal, { type: 'turn', key: `t${n}`, role: 'user', text: `turn ${n}` });
+    for (let n = 1; n <= 5; n++)
+      await idle.handle(id).signal(callEventSignal, { type: 'turn', key: `t${n}`, role: 'user', text: `turn ${n}` });
     await idle.handle(id).signal(callEventSignal, { type: 'end', key: 'e' });
     await idle.startWorker();
     await idle.handle(id).result();
@@ -157,7 +193,13 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
 
   it('outbound: dialed through Twilio, answered, ended', async () => {
     const id = newCallId();
-    await outbound.request('POST', '/calls', { callId: id, channel: 'voice', direction: 'outbound', from: '+15550000008', to: '+15550000009' });
+    await outbound.request('POST', '/calls', {
+      callId: id,
+      channel: 'voice',
+      direction: 'outbound',
+      from: '+15550000008',
+      to: '+15550000009',
+    });
     const [sid] = await eventually(async () => {
       const { legs } = await outbound.query(id);
       expect(legs).toHaveLength(1);

@@ -109,7 +109,12 @@ describe('end-of-call report', () => {
     expect(report).toMatchObject({ eventId: `report:${id}`, type: 'call.ended', at: ended.body.endedAt });
     expect(report.call).toEqual(ended.body);
     const transcript = (await h.request('GET', `/calls/${id}/turns`)).body.turns as Turn[];
-    expect(transcript.map((t) => [t.seq, t.role])).toEqual([[1, 'user'], [2, 'assistant'], [3, 'user'], [4, 'assistant']]);
+    expect(transcript.map((t) => [t.seq, t.role])).toEqual([
+      [1, 'user'],
+      [2, 'assistant'],
+      [3, 'user'],
+      [4, 'assistant'],
+    ]);
     expect(report.transcript).toEqual(transcript);
 
     const payload = { eventId: `report:${id}`, url: receiver.url, delivered: true, status: 200, attempts: 3 };
@@ -117,7 +122,11 @@ describe('end-of-call report', () => {
     const audit = await h.request('GET', `/calls/${id}/events?type=report`);
     expect(audit.body.events).toMatchObject([{ type: 'report', payload }]);
     // The workflow closes once the report is recorded; the call is as it ended.
-    expect(await h.handle(id).result()).toMatchObject({ status: 'ended', disposition: 'completed', durationSeconds: ended.body.durationSeconds });
+    expect(await h.handle(id).result()).toMatchObject({
+      status: 'ended',
+      disposition: 'completed',
+      durationSeconds: ended.body.durationSeconds,
+    });
   });
 
   it('while the receiver fails, the call answers as ended: GET says ended, a repeated POST /calls is a prompt 200, updates are 409', async () => {
@@ -233,39 +242,71 @@ describe('durationSeconds', () => {
 
 // A day of failed attempts in workflow time, on Temporal's time-skipping test server (skipped without java/mvn).
 const launcher = await ensureTestServer();
-it.skipIf(!launcher)('a report refused for 24 hours is given up: the failure is recorded as the report event and the workflow completes', async () => {
-  quietRuntime();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: launcher! } } });
-  try {
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((a) => [a.name, a.type === 'Int' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
-    });
-    const taskQueue = `ts-${randomUUID()}`;
-    const worker = await createCallWorker({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      taskQueue,
-      deps: { pool: h.pool, redis: h.redis, responder: async () => ({ text: '', context: {} }), webhookSecret: WEBHOOK_SECRET },
-      workflowBundle: { codePath: inject('workflowBundlePath') },
-    });
-    const callId = `ts-${randomUUID()}`;
-    receiver.refusing.add(callId);
-    const final = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('callWorkflow', {
-        taskQueue,
-        workflowId: workflowIdFor(callId),
-        args: [{ start: { callId, channel: 'chat', direction: 'inbound', from: newNumber(), to: null, provider: null, answered: true, metadata: {}, key: `start:${callId}` }, config: { ...h.callConfig, reportUrl: receiver.url } }],
+it.skipIf(!launcher)(
+  'a report refused for 24 hours is given up: the failure is recorded as the report event and the workflow completes',
+  async () => {
+    quietRuntime();
+    const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: launcher! } } });
+    try {
+      await env.connection.operatorService.addSearchAttributes({
+        namespace: env.namespace ?? 'default',
+        searchAttributes: Object.fromEntries(
+          SEARCH_ATTRIBUTES.map((a) => [
+            a.name,
+            a.type === 'Int'
+              ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT
+              : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+          ]),
+        ),
       });
-      await handle.executeUpdate(callEventUpdate, { args: [{ type: 'end', key: 'end-1' }] });
-      return handle.result();
-    });
-    expect(final).toMatchObject({ status: 'ended', disposition: 'completed' });
-    const [event] = await reportRows(h, callId);
-    const attempts = receiver.deliveries(callId).length;
-    expect(attempts).toBeGreaterThan(100); // backing off to one attempt every 10 minutes
-    expect(event.payload).toMatchObject({ eventId: `report:${callId}`, delivered: false, status: 503, attempts, error: 'the receiver answered 503' });
-  } finally {
-    await env.teardown();
-  }
-}, 180_000);
+      const taskQueue = `ts-${randomUUID()}`;
+      const worker = await createCallWorker({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        taskQueue,
+        deps: { pool: h.pool, redis: h.redis, responder: async () => ({ text: '', context: {} }), webhookSecret: WEBHOOK_SECRET },
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+      });
+      const callId = `ts-${randomUUID()}`;
+      receiver.refusing.add(callId);
+      const final = await worker.runUntil(async () => {
+        const handle = await env.client.workflow.start('callWorkflow', {
+          taskQueue,
+          workflowId: workflowIdFor(callId),
+          args: [
+            {
+              start: {
+                callId,
+                channel: 'chat',
+                direction: 'inbound',
+                from: newNumber(),
+                to: null,
+                provider: null,
+                answered: true,
+                metadata: {},
+                key: `start:${callId}`,
+              },
+              config: { ...h.callConfig, reportUrl: receiver.url },
+            },
+          ],
+        });
+        await handle.executeUpdate(callEventUpdate, { args: [{ type: 'end', key: 'end-1' }] });
+        return handle.result();
+      });
+      expect(final).toMatchObject({ status: 'ended', disposition: 'completed' });
+      const [event] = await reportRows(h, callId);
+      const attempts = receiver.deliveries(callId).length;
+      expect(attempts).toBeGreaterThan(100); // backing off to one attempt every 10 minutes
+      expect(event.payload).toMatchObject({
+        eventId: `report:${callId}`,
+        delivered: false,
+        status: 503,
+        attempts,
+        error: 'the receiver answered 503',
+      });
+    } finally {
+      await env.teardown();
+    }
+  },
+  180_000,
+);

@@ -38,9 +38,17 @@ class FakeModel {
     const last = body.messages.at(-1)?.content ?? '';
     const plan = this.plans.get(last)?.shift();
     if (plan === 'hang') return void this.hung.push(res);
-    if (plan) return void res.writeHead(plan.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `planned ${plan.status}` } }));
+    if (plan)
+      return void res
+        .writeHead(plan.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: `planned ${plan.status}` } }));
     res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ id: 'cmpl-1', object: 'chat.completion', model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: `model reply to: ${last}` }, finish_reason: 'stop' }] }),
+      JSON.stringify({
+        id: 'cmpl-1',
+        object: 'chat.completion',
+        model: body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: `model reply to: ${last}` }, finish_reason: 'stop' }],
+      }),
     );
   }
 
@@ -59,7 +67,9 @@ const model = new FakeModel();
 let h: Harness;
 beforeAll(async () => {
   await model.start();
-  h = await createHarness({ responder: await createResponder({ url: model.url, apiKey: 'sk-test-123', model: 'test-model-1', timeoutMs: 1_000 }) });
+  h = await createHarness({
+    responder: await createResponder({ url: model.url, apiKey: 'sk-test-123', model: 'test-model-1', timeoutMs: 1_000 }),
+  });
 });
 afterAll(async () => {
   await h?.close();
@@ -76,13 +86,21 @@ const send = (id: string, text: string) => h.request('POST', `/calls/${id}/messa
 describe('OpenAI-compatible responder', () => {
   it("an agent's prompt is the system message and its model settings go with the request", async () => {
     const agentId = `agent-${newCallId()}`;
-    await h.request('POST', '/agents', { agentId, name: 'Bob', prompt: 'You are Bob, a farming adviser.', responder: { kind: 'openai', model: 'agent-model-2', temperature: 0.3, maxTokens: 64 } });
+    await h.request('POST', '/agents', {
+      agentId,
+      name: 'Bob',
+      prompt: 'You are Bob, a farming adviser.',
+      responder: { kind: 'openai', model: 'agent-model-2', temperature: 0.3, maxTokens: 64 },
+    });
     const id = newCallId();
     await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550008887', agentId });
     expect((await send(id, 'when do I plant beans?')).body.reply.text).toBe('model reply to: when do I plant beans?');
     const [request] = model.requestsFor('when do I plant beans?');
     expect(request!.body).toMatchObject({ model: 'agent-model-2', temperature: 0.3, max_tokens: 64 });
-    expect(request!.body.messages[0]).toMatchObject({ role: 'system', content: expect.stringMatching(/^You are Bob, a farming adviser\./) });
+    expect(request!.body.messages[0]).toMatchObject({
+      role: 'system',
+      content: expect.stringMatching(/^You are Bob, a farming adviser\./),
+    });
   });
 
   it("a chat message returns the model's reply; the request carries the model, the key and the recent turns", async () => {
@@ -107,7 +125,12 @@ describe('OpenAI-compatible responder', () => {
 
     const view = await expectEverywhere(h, id, { turnCount: 4 });
     expect(view.context).toMatchObject({ name: 'Ada' });
-    expect((await turnRows(h, id)).map((t) => t.text)).toEqual(['My name is Ada', 'model reply to: My name is Ada', 'What is my name?', 'model reply to: What is my name?']);
+    expect((await turnRows(h, id)).map((t) => t.text)).toEqual([
+      'My name is Ada',
+      'model reply to: My name is Ada',
+      'What is my name?',
+      'model reply to: What is my name?',
+    ]);
   });
 
   it('a 500 then a success: the activity retries and the user gets the reply', async () => {

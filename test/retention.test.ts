@@ -25,11 +25,13 @@ async function chat(ended: boolean): Promise<string> {
   return id;
 }
 const rowsOf = async (id: string) =>
-  (await h.rows(
-    `SELECT (SELECT count(*) FROM calls WHERE call_id = $1)::int AS calls, (SELECT count(*) FROM call_events WHERE call_id = $1)::int AS events,
+  (
+    await h.rows(
+      `SELECT (SELECT count(*) FROM calls WHERE call_id = $1)::int AS calls, (SELECT count(*) FROM call_events WHERE call_id = $1)::int AS events,
             (SELECT count(*) FROM turns WHERE call_id = $1)::int AS turns`,
-    [id],
-  ))[0];
+      [id],
+    )
+  )[0];
 
 describe('retention', () => {
   it('deletes calls that ended before the cut-off, in batches, with their events, turns and cache; never an open one', async () => {
@@ -41,7 +43,9 @@ describe('retention', () => {
     expect(before).toEqual({ calls: 1, events: 4, turns: 2 });
 
     const result = await h.client.workflow.execute<typeof retentionWorkflow>('retentionWorkflow', {
-      taskQueue: h.taskQueue, workflowId: `retention-${newCallId()}`, args: [{ retentionMs: 90 * DAY, batch: 1 }],
+      taskQueue: h.taskQueue,
+      workflowId: `retention-${newCallId()}`,
+      args: [{ retentionMs: 90 * DAY, batch: 1 }],
     });
     // Other test files' calls never end 90 days ago, so exactly these two go.
     expect(result).toEqual({ calls: 2, events: 8, turns: 4 });
@@ -55,7 +59,10 @@ describe('retention', () => {
   });
 
   it('the Schedule is created once; a later start updates its interval and retention; a triggered run deletes', async () => {
-    await h.client.schedule.getHandle(RETENTION_SCHEDULE_ID).delete().catch(() => undefined);
+    await h.client.schedule
+      .getHandle(RETENTION_SCHEDULE_ID)
+      .delete()
+      .catch(() => undefined);
     const settings = { taskQueue: h.taskQueue, retentionMs: 90 * DAY, everyMs: DAY };
     expect(await ensureRetentionSchedule(h.client, settings)).toBe('created');
     expect(await ensureRetentionSchedule(h.client, { ...settings, everyMs: 2 * DAY, retentionMs: 30 * DAY })).toBe('updated');
@@ -67,11 +74,15 @@ describe('retention', () => {
     const aged = await chat(true);
     await h.pool.query(`UPDATE calls SET ended_at = now() - interval '40 days' WHERE call_id = $1`, [aged]);
     await handle.trigger();
-    const run = await eventually(async () => {
-      const [action] = (await handle.describe()).info.recentActions;
-      expect(action).toBeDefined();
-      return action!.action.workflow;
-    }, 30_000, 200);
+    const run = await eventually(
+      async () => {
+        const [action] = (await handle.describe()).info.recentActions;
+        expect(action).toBeDefined();
+        return action!.action.workflow;
+      },
+      30_000,
+      200,
+    );
     await h.client.workflow.getHandle(run.workflowId, run.firstExecutionRunId).result();
     expect(await rowsOf(aged)).toEqual({ calls: 0, events: 0, turns: 0 });
     await handle.delete();

@@ -41,10 +41,16 @@ async function send(api: ApiProcess, path: string, body: unknown, feed = false):
   const deadline = Date.now() + 120_000;
   for (;;) {
     const text = JSON.stringify(body);
-    const auth: Record<string, string> = feed ? { 'x-signature': signFeedBody(WEBHOOK_SECRET, text) } : { authorization: `Bearer ${ADMIN_KEY}` };
+    const auth: Record<string, string> = feed
+      ? { 'x-signature': signFeedBody(WEBHOOK_SECRET, text) }
+      : { authorization: `Bearer ${ADMIN_KEY}` };
     inFlight++;
     try {
-      const res = await fetch(`${api.url}/v1${path}`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', ...auth } });
+      const res = await fetch(`${api.url}/v1${path}`, {
+        method: 'POST',
+        body: text,
+        headers: { 'content-type': 'application/json', ...auth },
+      });
       const reply = { status: res.status, body: await res.json() };
       if (res.status < 500 || Date.now() > deadline) return reply;
     } catch (err) {
@@ -57,7 +63,8 @@ async function send(api: ApiProcess, path: string, body: unknown, feed = false):
 }
 /** Sends the same request to both APIs at once: a duplicate delivery. */
 const twice = (path: string, body: unknown, feed = false) => Promise.all(apis.map((api) => send(api, path, body, feed)));
-const feed = (event: object, dup: boolean) => (dup ? twice('/webhooks/events', event, true) : send(nextApi(), '/webhooks/events', event, true).then((r) => [r]));
+const feed = (event: object, dup: boolean) =>
+  dup ? twice('/webhooks/events', event, true) : send(nextApi(), '/webhooks/events', event, true).then((r) => [r]);
 
 /** The pid of the worker that last took a workflow task of this call (Temporal's identity is pid@host). */
 async function servingPid(callId: string): Promise<number | undefined> {
@@ -71,7 +78,8 @@ it('keeps every call whole across two workers and two APIs when one worker is ki
   const voices = Array.from({ length: VOICES }, () => newCallId());
   const base = String(Date.now() % 1e6).padStart(6, '0');
   const from = (i: number) => `+1555${base}${String(i).padStart(2, '0')}`;
-  for (const [c, id] of chats.entries()) expect((await send(nextApi(), '/calls', { callId: id, channel: 'chat', from: from(c) })).status).toBe(201);
+  for (const [c, id] of chats.entries())
+    expect((await send(nextApi(), '/calls', { callId: id, channel: 'chat', from: from(c) })).status).toBe(201);
   for (const [v, id] of voices.entries()) {
     const started = { eventId: `${id}-start`, type: 'call.started', callId: id, data: { channel: 'voice', from: from(CHATS + v) } };
     for (const r of await feed(started, true)) expect(r.status).toBe(202);
@@ -88,7 +96,10 @@ it('keeps every call whole across two workers and two APIs when one worker is ki
       const load = (w: ChildProcess) => pids.filter((p) => p === w.pid).length;
       victim = children[load(children[0]) >= load(children[1]) ? 0 : 1];
       // Scale-out: both workers took calls (12 calls on two pollers: all on one is a 1-in-2000 chance).
-      expect(children.every((w) => load(w) > 0), `calls by worker pid: ${pids}`).toBe(true);
+      expect(
+        children.every((w) => load(w) > 0),
+        `calls by worker pid: ${pids}`,
+      ).toBe(true);
     }
     const onAnswer = () => {
       if (r !== KILL_ROUND || killed) return;
@@ -105,7 +116,12 @@ it('keeps every call whole across two workers and two APIs when one worker is ki
     });
     const voiceRound = voices.map(async (id, v) => {
       for (const t of [2 * r + 1, 2 * r + 2]) {
-        const event = { eventId: `${id}-t${t}`, type: 'call.turn', callId: id, data: { role: t % 2 ? 'user' : 'assistant', text: `voice ${v} turn ${t}` } };
+        const event = {
+          eventId: `${id}-t${t}`,
+          type: 'call.turn',
+          callId: id,
+          data: { role: t % 2 ? 'user' : 'assistant', text: `voice ${v} turn ${t}` },
+        };
         for (const a of await feed(event, t % 3 === 0)) expect(a.status).toBe(202);
         onAnswer();
       }
@@ -123,33 +139,45 @@ it('keeps every call whole across two workers and two APIs when one worker is ki
 
   for (const id of [...chats, ...voices]) {
     const n = 2 * ROUNDS; // chats: a user turn and a reply per round; voice: two feed turns
-    await eventually(async () => {
-      const turns = await turnRows(h, id);
-      expect(turns.map((t) => t.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-      const c = chats.indexOf(id);
-      if (c >= 0) {
-        expect(turns.filter((t) => t.seq % 2).map((t) => t.text)).toEqual(Array.from({ length: ROUNDS }, (_, r) => chatText(c, r)));
-        expect(turns.filter((t) => t.seq % 2 === 0).map((t) => t.text)).toEqual(replies[c].map((m) => m.reply.text));
-      } else {
-        expect(turns.map((t) => t.text)).toEqual(Array.from({ length: n }, (_, i) => `voice ${voices.indexOf(id)} turn ${i + 1}`));
-      }
-    }, 60_000, 200);
+    await eventually(
+      async () => {
+        const turns = await turnRows(h, id);
+        expect(turns.map((t) => t.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+        const c = chats.indexOf(id);
+        if (c >= 0) {
+          expect(turns.filter((t) => t.seq % 2).map((t) => t.text)).toEqual(Array.from({ length: ROUNDS }, (_, r) => chatText(c, r)));
+          expect(turns.filter((t) => t.seq % 2 === 0).map((t) => t.text)).toEqual(replies[c].map((m) => m.reply.text));
+        } else {
+          expect(turns.map((t) => t.text)).toEqual(Array.from({ length: n }, (_, i) => `voice ${voices.indexOf(id)} turn ${i + 1}`));
+        }
+      },
+      60_000,
+      200,
+    );
     await expectEverywhere(h, id, { status: 'active', turnCount: n });
 
     const keys = (await eventRows(h, id)).map((e) => e.key);
     expect(new Set(keys).size).toBe(keys.length);
-    const sent = chats.includes(id) ? Array.from({ length: ROUNDS }, (_, r) => `${id}-m${r}`) : Array.from({ length: n }, (_, i) => `${id}-t${i + 1}`);
+    const sent = chats.includes(id)
+      ? Array.from({ length: ROUNDS }, (_, r) => `${id}-m${r}`)
+      : Array.from({ length: n }, (_, i) => `${id}-t${i + 1}`);
     for (const key of sent) expect(keys, key).toContain(key);
 
     // Both APIs show the same call and transcript; the surviving worker serves it now.
-    const get = async (api: ApiProcess, path: string) => (await fetch(`${api.url}/v1/calls/${id}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json();
+    const get = async (api: ApiProcess, path: string) =>
+      (await fetch(`${api.url}/v1/calls/${id}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json();
     for (const api of apis) {
       expect((await get(api, '')).turnCount).toBe(n);
-      expect((await get(api, '/turns?limit=100')).turns.map((t: { seq: number }) => t.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      expect((await get(api, '/turns?limit=100')).turns.map((t: { seq: number }) => t.seq)).toEqual(
+        Array.from({ length: n }, (_, i) => i + 1),
+      );
     }
     // Redis holds the last turns once each (the API's reads fall back to PostgreSQL when it does not).
     const cached = await cachedTurns(h, id);
-    expect(cached.map((t) => t.seq), `Redis turns ${JSON.stringify(cached)}`).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(
+      cached.map((t) => t.seq),
+      `Redis turns ${JSON.stringify(cached)}`,
+    ).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     const pid = await servingPid(id);
     expect(pid).not.toBe(killed!.pid);
     expect(children.map((w) => w.pid)).toContain(pid);

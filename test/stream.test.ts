@@ -10,7 +10,16 @@ import { readEvents, type SseEvent } from '../web/chat/sse.js';
 import type { CallView, Turn } from '../workflows/types.js';
 import { startApiProcess } from './support/api-process.js';
 import { eventRows, expectEverywhere, turnRows } from './support/assertions.js';
-import { auth, createHarness, eventually, newCallId, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET, type Harness } from './support/harness.js';
+import {
+  auth,
+  createHarness,
+  eventually,
+  newCallId,
+  PUBLIC_BASE_URL,
+  TWILIO_TOKEN,
+  WEBHOOK_SECRET,
+  type Harness,
+} from './support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -264,7 +273,9 @@ describe('drop from a closing page (sendBeacon)', () => {
     expect((await beacon(callId, { reason: 'chat page closed' })).status).toBe(401);
     expect((await beacon(callId, { reason: 'chat page closed' }, `?access_token=${jwt}`)).status).toBe(401);
     const elsewhere = await h.app.request(`/v1/calls/${callId}/end`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ access_token: jwt }).toString(),
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ access_token: jwt }).toString(),
     });
     expect(elsewhere.status).toBe(401);
     const unknownField = await beacon(callId, { ...fields, disposition: 'completed' });

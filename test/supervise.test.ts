@@ -17,7 +17,10 @@ afterAll(async () => {
 
 /** The pids polling the harness's task queue for workflow tasks (identities are `pid@host`). */
 async function pollingPids(): Promise<number[]> {
-  const { pollers } = await h.client.connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: h.taskQueue } });
+  const { pollers } = await h.client.connection.workflowService.describeTaskQueue({
+    namespace: 'default',
+    taskQueue: { name: h.taskQueue },
+  });
   return (pollers ?? []).map((p) => Number(p.identity?.split('@')[0]));
 }
 

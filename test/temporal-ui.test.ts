@@ -19,7 +19,15 @@ describe.skipIf(!hasChromium)('Temporal UI (needs Chromium at /usr/bin/chromium;
   beforeAll(async () => {
     // The default 10-minute resume window keeps the call dropped while the browser looks at it.
     [h, browser] = await Promise.all([createHarness(), launchBrowser()]);
-    await presetWorkflowColumns(browser.context, 'default', ['Status', 'Workflow ID', 'CallerNumber', 'CallChannel', 'TurnCount', 'DropCount', 'Start']);
+    await presetWorkflowColumns(browser.context, 'default', [
+      'Status',
+      'Workflow ID',
+      'CallerNumber',
+      'CallChannel',
+      'TurnCount',
+      'DropCount',
+      'Start',
+    ]);
     mkdirSync(DOCS, { recursive: true });
   });
   afterAll(async () => {
@@ -63,6 +71,7 @@ describe.skipIf(!hasChromium)('Temporal UI (needs Chromium at /usr/bin/chromium;
     await page.getByText('resume window: 10m').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await page.screenshot({ path: `${DOCS}temporal-ui-call.png`, fullPage: true });
 
-    for (const shot of ['temporal-ui-dropped-calls.png', 'temporal-ui-call.png']) expect(statSync(`${DOCS}${shot}`).size).toBeGreaterThan(10_000);
+    for (const shot of ['temporal-ui-dropped-calls.png', 'temporal-ui-call.png'])
+      expect(statSync(`${DOCS}${shot}`).size).toBeGreaterThan(10_000);
   }, 120_000);
 });

@@ -26,7 +26,14 @@ beforeAll(async () => {
   // The test server knows no custom search attributes until told, like any fresh cluster.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((a) => [a.name, a.type === 'Int' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((a) => [
+        a.name,
+        a.type === 'Int'
+          ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT
+          : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
   });
   pool = new pg.Pool({ connectionString: inject('databaseUrl') });
   redis = new Redis(inject('redisUrl'));
@@ -36,33 +43,52 @@ afterAll(async () => {
 });
 
 // Skipped only where java or mvn are missing (the real-server tests cover the window with a short one).
-it.skipIf(!launcher)('a dropped call with the default window is still resumable at 9:59 and abandoned at 10:00', async () => {
-  const taskQueue = `ts-${randomUUID()}`;
-  const worker = await createCallWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    deps: { pool, redis, responder: scriptedResponder },
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-  });
-  const callId = `ts-${randomUUID()}`;
-  const config = callConfigOf(loadConfig({})); // the documented defaults: RESUME_WINDOW 10m, IDLE_TIMEOUT 30m
-  expect(config.resumeWindowMs).toBe(600_000);
-  await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('callWorkflow', {
+it.skipIf(!launcher)(
+  'a dropped call with the default window is still resumable at 9:59 and abandoned at 10:00',
+  async () => {
+    const taskQueue = `ts-${randomUUID()}`;
+    const worker = await createCallWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
       taskQueue,
-      workflowId: workflowIdFor(callId),
-      args: [{ start: { callId, channel: 'chat', direction: 'inbound', from: '+15550001234', to: null, provider: null, answered: true, metadata: {}, key: `start:${callId}` }, config }],
+      deps: { pool, redis, responder: scriptedResponder },
+      workflowBundle: { codePath: inject('workflowBundlePath') },
     });
-    const dropped = await handle.executeUpdate(callEventUpdate, { args: [{ type: 'drop', key: 'drop-1' }] });
-    expect(Date.parse(dropped.resumeDeadline!) - Date.parse(dropped.droppedAt!)).toBe(600_000);
-    await env.sleep(599_000);
-    expect((await handle.query(callViewQuery)).status).toBe('dropped');
-    const final = await handle.result();
-    expect(final).toMatchObject({ status: 'ended', disposition: 'abandoned' });
-    expect(Date.parse(final.endedAt!) - Date.parse(dropped.droppedAt!)).toBeGreaterThanOrEqual(600_000);
-    expect(Date.parse(final.endedAt!) - Date.parse(dropped.droppedAt!)).toBeLessThan(601_000);
-  });
-  const [row] = (await pool.query('SELECT status, disposition FROM calls WHERE call_id = $1', [callId])).rows;
-  expect(row).toEqual({ status: 'ended', disposition: 'abandoned' });
-}, 180_000);
+    const callId = `ts-${randomUUID()}`;
+    const config = callConfigOf(loadConfig({})); // the documented defaults: RESUME_WINDOW 10m, IDLE_TIMEOUT 30m
+    expect(config.resumeWindowMs).toBe(600_000);
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('callWorkflow', {
+        taskQueue,
+        workflowId: workflowIdFor(callId),
+        args: [
+          {
+            start: {
+              callId,
+              channel: 'chat',
+              direction: 'inbound',
+              from: '+15550001234',
+              to: null,
+              provider: null,
+              answered: true,
+              metadata: {},
+              key: `start:${callId}`,
+            },
+            config,
+          },
+        ],
+      });
+      const dropped = await handle.executeUpdate(callEventUpdate, { args: [{ type: 'drop', key: 'drop-1' }] });
+      expect(Date.parse(dropped.resumeDeadline!) - Date.parse(dropped.droppedAt!)).toBe(600_000);
+      await env.sleep(599_000);
+      expect((await handle.query(callViewQuery)).status).toBe('dropped');
+      const final = await handle.result();
+      expect(final).toMatchObject({ status: 'ended', disposition: 'abandoned' });
+      expect(Date.parse(final.endedAt!) - Date.parse(dropped.droppedAt!)).toBeGreaterThanOrEqual(600_000);
+      expect(Date.parse(final.endedAt!) - Date.parse(dropped.droppedAt!)).toBeLessThan(601_000);
+    });
+    const [row] = (await pool.query('SELECT status, disposition FROM calls WHERE call_id = $1', [callId])).rows;
+    expect(row).toEqual({ status: 'ended', disposition: 'abandoned' });
+  },
+  180_000,
+);

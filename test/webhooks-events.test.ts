@@ -24,14 +24,25 @@ async function post(h: Harness, event: unknown, opts: { signature?: string | nul
 }
 
 const started = (callId: string, channel: 'voice' | 'chat' = 'voice', from = '+15550004444') => ({
-  eventId: `evt-${randomUUID()}`, type: 'call.started', callId, at: new Date().toISOString(),
+  eventId: `evt-${randomUUID()}`,
+  type: 'call.started',
+  callId,
+  at: new Date().toISOString(),
   data: { channel, from, to: '+15559990000', direction: 'inbound' },
 });
 const ev = (callId: string, type: string, data: Record<string, unknown> = {}) => ({ eventId: `evt-${randomUUID()}`, type, callId, data });
 
 async function nothingRecorded(h: Harness, callId: string) {
   expect(await h.rows('SELECT 1 FROM calls WHERE call_id = $1', [callId])).toEqual([]);
-  expect(await h.handle(callId).describe().then(() => 'exists', () => 'none')).toBe('none');
+  expect(
+    await h
+      .handle(callId)
+      .describe()
+      .then(
+        () => 'exists',
+        () => 'none',
+      ),
+  ).toBe('none');
 }
 
 let h: Harness;
@@ -97,11 +108,27 @@ describe('POST /webhooks/events: validation', () => {
     ['missing callId', { eventId: 'e-1', type: 'call.answered', data: {} }, ['callId']],
     ['unknown type', { eventId: 'e-1', type: 'call.exploded', callId: 'c-1', data: {} }, ['type']],
     ['turn without text', { eventId: 'e-1', type: 'call.turn', callId: 'c-1', data: { role: 'user' } }, ['data.text']],
-    ['wrong types', { eventId: 7, type: 'call.turn', callId: 'c-1', data: { role: 'robot', text: 42 } }, ['eventId', 'data.role', 'data.text']],
-    ['bad channel and time', { eventId: 'e-1', type: 'call.started', callId: 'c 1', at: 'yesterday', data: { channel: 'fax', from: '+1555' } }, ['callId', 'at', 'data.channel']],
+    [
+      'wrong types',
+      { eventId: 7, type: 'call.turn', callId: 'c-1', data: { role: 'robot', text: 42 } },
+      ['eventId', 'data.role', 'data.text'],
+    ],
+    [
+      'bad channel and time',
+      { eventId: 'e-1', type: 'call.started', callId: 'c 1', at: 'yesterday', data: { channel: 'fax', from: '+1555' } },
+      ['callId', 'at', 'data.channel'],
+    ],
     ['bad disposition', { eventId: 'e-1', type: 'call.ended', callId: 'c-1', data: { disposition: 'exploded' } }, ['data.disposition']],
-    ['an offset PostgreSQL refuses', { eventId: 'e-1', type: 'call.turn', callId: 'c-1', at: '2026-11-26T10:00:00+16:00', data: { role: 'user', text: 'hi' } }, ['at']],
-    ['NUL in a turn (PostgreSQL refuses it)', { eventId: 'e-1', type: 'call.turn', callId: 'c-1', data: { role: 'user', text: 'a\u0000b' } }, ['data.text']],
+    [
+      'an offset PostgreSQL refuses',
+      { eventId: 'e-1', type: 'call.turn', callId: 'c-1', at: '2026-11-26T10:00:00+16:00', data: { role: 'user', text: 'hi' } },
+      ['at'],
+    ],
+    [
+      'NUL in a turn (PostgreSQL refuses it)',
+      { eventId: 'e-1', type: 'call.turn', callId: 'c-1', data: { role: 'user', text: 'a\u0000b' } },
+      ['data.text'],
+    ],
     ['not an object', [1, 2, 3], []],
   ];
   it.each(invalid)('%s → 400 invalid_request with details', async (_label, event, paths) => {
@@ -131,7 +158,12 @@ describe('POST /webhooks/events: validation', () => {
 describe('POST /webhooks/events: a conversation', () => {
   it('records a whole voice conversation in order, and each duplicate once', async () => {
     const callId = newCallId();
-    const lines: [string, string][] = [['user', 'Hello?'], ['assistant', 'Hi, this is Callwright.'], ['user', 'I need help with my order.'], ['assistant', 'Sure, what is the number?']];
+    const lines: [string, string][] = [
+      ['user', 'Hello?'],
+      ['assistant', 'Hi, this is Callwright.'],
+      ['user', 'I need help with my order.'],
+      ['assistant', 'Sure, what is the number?'],
+    ];
     const events = [
       started(callId),
       ev(callId, 'call.answered'),

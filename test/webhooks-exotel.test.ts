@@ -22,8 +22,15 @@ const T0 = Date.UTC(2026, 0, 15, 9, 0, 0);
 /** A status callback as Exotel posts it (with a few of the fields we ignore). */
 function callback(sid: string, status: Status, from: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    CallSid: sid, Status: status, From: from, To: '08030752400', Direction: 'incoming',
-    DateUpdated: exotelDate(T0 + OFFSET[status] * 1000), RecordingUrl: '', EventType: 'terminal', ...extra,
+    CallSid: sid,
+    Status: status,
+    From: from,
+    To: '08030752400',
+    Direction: 'incoming',
+    DateUpdated: exotelDate(T0 + OFFSET[status] * 1000),
+    RecordingUrl: '',
+    EventType: 'terminal',
+    ...extra,
   };
 }
 
@@ -41,7 +48,14 @@ async function deliver(h: Harness, sid: string, from: string, statuses: Status[]
   for (const status of statuses) expect((await post(h, callback(sid, status, from))).status, status).toBe(200);
 }
 
-const workflowExists = (h: Harness, callId: string) => h.handle(callId).describe().then(() => true, () => false);
+const workflowExists = (h: Harness, callId: string) =>
+  h
+    .handle(callId)
+    .describe()
+    .then(
+      () => true,
+      () => false,
+    );
 
 async function expectNothing(h: Harness, sid: string) {
   expect(await workflowExists(h, sid)).toBe(false);
@@ -102,10 +116,20 @@ describe('POST /webhooks/exotel: credentials', () => {
 
   it('answers odd authenticated bodies with 4xx, never 5xx', async () => {
     const sid = newSid();
-    const odd = [`CallSid=${sid}&CallSid=${sid}&Status=ringing&From=1`, 'Status=ringing', '%%%', `CallSid=${sid}&Status=ringing&From=${'9'.repeat(300)}`,
-      `CallSid=${sid}&Status=ringing&From=a%00b`, `CallSid=${newSid()}&Status=ringing&From=0998&DateUpdated=9999-99-99 99:99:99`];
+    const odd = [
+      `CallSid=${sid}&CallSid=${sid}&Status=ringing&From=1`,
+      'Status=ringing',
+      '%%%',
+      `CallSid=${sid}&Status=ringing&From=${'9'.repeat(300)}`,
+      `CallSid=${sid}&Status=ringing&From=a%00b`,
+      `CallSid=${newSid()}&Status=ringing&From=0998&DateUpdated=9999-99-99 99:99:99`,
+    ];
     for (const body of odd) {
-      const res = await h.app.request(PATH, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: GOOD } });
+      const res = await h.app.request(PATH, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: GOOD },
+      });
       expect(res.status, body).toBeLessThan(500);
     }
   });
@@ -136,9 +160,14 @@ describe('POST /webhooks/exotel: credentials', () => {
   it('configuration: both variables or neither; a user without ":"', () => {
     const env = { NODE_ENV: 'test' };
     expect(loadConfig(env).EXOTEL_WEBHOOK_USER).toBeUndefined();
-    expect(loadConfig({ ...env, EXOTEL_WEBHOOK_USER: 'u', EXOTEL_WEBHOOK_PASSWORD: 'p' })).toMatchObject({ EXOTEL_WEBHOOK_USER: 'u', EXOTEL_WEBHOOK_PASSWORD: 'p' });
+    expect(loadConfig({ ...env, EXOTEL_WEBHOOK_USER: 'u', EXOTEL_WEBHOOK_PASSWORD: 'p' })).toMatchObject({
+      EXOTEL_WEBHOOK_USER: 'u',
+      EXOTEL_WEBHOOK_PASSWORD: 'p',
+    });
     expect(() => loadConfig({ ...env, EXOTEL_WEBHOOK_USER: 'u' })).toThrow(/EXOTEL_WEBHOOK_PASSWORD: required with EXOTEL_WEBHOOK_USER/);
-    expect(() => loadConfig({ ...env, EXOTEL_WEBHOOK_PASSWORD: 'p' })).toThrow(/EXOTEL_WEBHOOK_USER: required with EXOTEL_WEBHOOK_PASSWORD/);
+    expect(() => loadConfig({ ...env, EXOTEL_WEBHOOK_PASSWORD: 'p' })).toThrow(
+      /EXOTEL_WEBHOOK_USER: required with EXOTEL_WEBHOOK_PASSWORD/,
+    );
     expect(() => loadConfig({ ...env, EXOTEL_WEBHOOK_USER: 'a:b', EXOTEL_WEBHOOK_PASSWORD: 'p' })).toThrow(ConfigError);
   });
 });
@@ -182,7 +211,11 @@ describe('POST /webhooks/exotel: lifecycle', () => {
     const sid = newSid();
     await deliver(h, sid, newNumber(), ['ringing', 'ringing', 'in-progress', 'in-progress']);
     await expectEverywhere(h, sid, { status: 'active', version: 3 });
-    expect((await eventRows(h, sid)).map((e) => e.key)).toEqual([`exotel:${sid}:start`, `exotel:${sid}:ringing`, `exotel:${sid}:in-progress`]);
+    expect((await eventRows(h, sid)).map((e) => e.key)).toEqual([
+      `exotel:${sid}:start`,
+      `exotel:${sid}:ringing`,
+      `exotel:${sid}:in-progress`,
+    ]);
   });
 
   it('DateUpdated orders the callbacks: completed before in-progress drops once; a late ringing is stale', async () => {
@@ -207,14 +240,20 @@ describe('POST /webhooks/exotel: lifecycle', () => {
     await deliver(h, sid, newNumber(), ['in-progress', 'ringing']);
     await eventually(async () => expect(await eventRows(h, sid)).toHaveLength(3));
     await expectEverywhere(h, sid, { status: 'active' });
-    expect((await eventRows(h, sid)).at(-1)).toMatchObject({ key: `exotel:${sid}:ringing`, applied: false, payload: { ignored: expect.stringMatching(/^stale/) } });
+    expect((await eventRows(h, sid)).at(-1)).toMatchObject({
+      key: `exotel:${sid}:ringing`,
+      applied: false,
+      payload: { ignored: expect.stringMatching(/^stale/) },
+    });
   });
 
   it('statuses stamped in the same second apply in lifecycle order', async () => {
     const [inOrder, reversed] = [newSid(), newSid()];
     const second = { DateUpdated: exotelDate(T0) };
-    for (const status of ['ringing', 'in-progress'] as const) expect((await post(h, callback(inOrder, status, newNumber(), second))).status).toBe(200);
-    for (const status of ['in-progress', 'ringing'] as const) expect((await post(h, callback(reversed, status, newNumber(), second))).status).toBe(200);
+    for (const status of ['ringing', 'in-progress'] as const)
+      expect((await post(h, callback(inOrder, status, newNumber(), second))).status).toBe(200);
+    for (const status of ['in-progress', 'ringing'] as const)
+      expect((await post(h, callback(reversed, status, newNumber(), second))).status).toBe(200);
     await eventually(async () => expect((await eventRows(h, inOrder)).map((e) => e.applied)).toEqual([true, true, true]));
     await eventually(async () => expect((await eventRows(h, reversed)).map((e) => e.applied)).toEqual([true, true, false]));
     await expectEverywhere(h, inOrder, { status: 'active' });
@@ -230,7 +269,8 @@ describe('POST /webhooks/exotel: lifecycle', () => {
 
     const undated = newSid();
     const from = newNumber();
-    for (const status of ['in-progress', 'ringing', 'completed'] as const) expect((await post(h, callback(undated, status, from, { DateUpdated: '' }))).status).toBe(200);
+    for (const status of ['in-progress', 'ringing', 'completed'] as const)
+      expect((await post(h, callback(undated, status, from, { DateUpdated: '' }))).status).toBe(200);
     await expectEverywhere(h, undated, { status: 'dropped' });
     // The late ringing was applied (a ringing of a known leg changes nothing), not judged stale.
     await eventually(async () => expect((await eventRows(h, undated)).map((e) => e.applied)).toEqual([true, true, true, true]));

@@ -8,7 +8,17 @@ import { loadConfig, twilioCallSettings } from '../config/env.js';
 import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './support/harness.js';
 import { accepted, newCallSid, startTwilioApi, type TwilioApi } from './support/twilio-api.js';
 
-const SEQUENCE = { queued: 0, initiated: 1, ringing: 2, 'in-progress': 3, completed: 4, busy: 3, failed: 3, 'no-answer': 3, canceled: 3 } as const;
+const SEQUENCE = {
+  queued: 0,
+  initiated: 1,
+  ringing: 2,
+  'in-progress': 3,
+  completed: 4,
+  busy: 3,
+  failed: 3,
+  'no-answer': 3,
+  canceled: 3,
+} as const;
 type Status = keyof typeof SEQUENCE;
 const OUR_NUMBER = '+15550107000';
 
@@ -17,10 +27,19 @@ const newNumber = () => `+1555${String(process.pid % 1000).padStart(3, '0')}${St
 
 /** A status callback for a call placed through the REST API: From is our number, Direction outbound-api. */
 async function post(h: Harness, sid: string, status: Status, to: string, direction = 'outbound-api', query = '') {
-  const params = { CallSid: sid, CallStatus: status, From: OUR_NUMBER, To: to, Direction: direction, SequenceNumber: String(SEQUENCE[status]) };
+  const params = {
+    CallSid: sid,
+    CallStatus: status,
+    From: OUR_NUMBER,
+    To: to,
+    Direction: direction,
+    SequenceNumber: String(SEQUENCE[status]),
+  };
   const signature = getExpectedTwilioSignature(TWILIO_TOKEN, `${PUBLIC_BASE_URL}/v1/webhooks/twilio${query}`, params);
   const res = await h.app.request(`/v1/webhooks/twilio${query}`, {
-    method: 'POST', body: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+    method: 'POST',
+    body: new URLSearchParams(params).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
   });
   expect(res.status, status).toBe(200);
 }
@@ -44,7 +63,15 @@ async function deliver(h: Harness, call: { sid: string; to: string }, statuses: 
 }
 
 async function expectNoCallOf(h: Harness, sid: string) {
-  expect(await h.handle(sid).describe().then(() => true, () => false)).toBe(false);
+  expect(
+    await h
+      .handle(sid)
+      .describe()
+      .then(
+        () => true,
+        () => false,
+      ),
+  ).toBe(false);
   expect(await h.rows('SELECT 1 FROM calls WHERE call_id = $1', [sid])).toEqual([]);
 }
 
@@ -52,7 +79,13 @@ let h: Harness;
 let twilio: TwilioApi;
 beforeAll(async () => {
   twilio = await startTwilioApi();
-  const env = { TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`, TWILIO_AUTH_TOKEN: TWILIO_TOKEN, TWILIO_VOICE_URL: 'https://voice.example.com/twiml', PUBLIC_BASE_URL, TWILIO_API_URL: twilio.url };
+  const env = {
+    TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+    TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+    TWILIO_VOICE_URL: 'https://voice.example.com/twiml',
+    PUBLIC_BASE_URL,
+    TWILIO_API_URL: twilio.url,
+  };
   h = await createHarness({ twilio: { ...twilioCallSettings(loadConfig(env))!, timeoutMs: 1000 } });
 });
 afterAll(async () => {
@@ -101,7 +134,9 @@ describe('outbound legs placed by Callwright', () => {
     // started and the dial's leg, then the callbacks: ringing, completed (a drop), and two stale ones.
     await deliver(h, call, ['ringing', 'completed', 'in-progress', 'initiated']);
     await expectEverywhere(h, call.callId, { status: 'dropped', dropCount: 1 });
-    await eventually(async () => expect((await eventRows(h, call.callId)).map((e) => e.applied)).toEqual([true, true, true, true, false, false]));
+    await eventually(async () =>
+      expect((await eventRows(h, call.callId)).map((e) => e.applied)).toEqual([true, true, true, true, false, false]),
+    );
     await expectNoCallOf(h, call.sid);
   });
 
@@ -115,7 +150,7 @@ describe('outbound legs placed by Callwright', () => {
     await expectNoCallOf(h, call.sid);
   });
 
-  it('a callback that beats the leg\'s mapping finds its call through the URL Callwright gave Twilio', async () => {
+  it("a callback that beats the leg's mapping finds its call through the URL Callwright gave Twilio", async () => {
     const sid = newCallSid();
     let release = false;
     // Twilio has placed the call, but its answer to the activity is slow (the request times out and is retried).
@@ -135,10 +170,19 @@ describe('outbound legs placed by Callwright', () => {
 
   it('a forged callId is refused: the signature covers the URL', async () => {
     const call = await placed(h);
-    const params = { CallSid: call.sid, CallStatus: 'completed', From: OUR_NUMBER, To: call.to, Direction: 'outbound-api', SequenceNumber: '4' };
+    const params = {
+      CallSid: call.sid,
+      CallStatus: 'completed',
+      From: OUR_NUMBER,
+      To: call.to,
+      Direction: 'outbound-api',
+      SequenceNumber: '4',
+    };
     const signature = getExpectedTwilioSignature(TWILIO_TOKEN, `${PUBLIC_BASE_URL}/v1/webhooks/twilio`, params);
     const res = await h.app.request('/v1/webhooks/twilio?callId=someone-else', {
-      method: 'POST', body: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      method: 'POST',
+      body: new URLSearchParams(params).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
     });
     expect(res.status).toBe(401);
     await expectEverywhere(h, call.callId, { status: 'ringing' });

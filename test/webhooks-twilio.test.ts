@@ -16,16 +16,26 @@ const newNumber = () => `+1555${String(process.pid % 1000).padStart(3, '0')}${St
 
 /** X-Twilio-Signature as Twilio documents it: base64 HMAC-SHA1, keyed by the auth token, of the URL followed by each parameter name and value, sorted by name. */
 function twilioSignature(url: string, params: Record<string, string>, token = TWILIO_TOKEN): string {
-  const data = Object.keys(params).sort().reduce((acc, name) => acc + name + params[name], url);
+  const data = Object.keys(params)
+    .sort()
+    .reduce((acc, name) => acc + name + params[name], url);
   return createHmac('sha1', token).update(data).digest('base64');
 }
 
 /** A status callback as Twilio posts it (with a few of the fields we ignore). */
 function callback(sid: string, status: Status, from: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    AccountSid: `AC${'0'.repeat(32)}`, ApiVersion: '2010-04-01', CallbackSource: 'call-progress-events',
-    CallSid: sid, CallStatus: status, From: from, To: '+15559990000', Direction: 'inbound',
-    SequenceNumber: String(SEQUENCE[status]), Timestamp: new Date().toUTCString(), ...extra,
+    AccountSid: `AC${'0'.repeat(32)}`,
+    ApiVersion: '2010-04-01',
+    CallbackSource: 'call-progress-events',
+    CallSid: sid,
+    CallStatus: status,
+    From: from,
+    To: '+15559990000',
+    Direction: 'inbound',
+    SequenceNumber: String(SEQUENCE[status]),
+    Timestamp: new Date().toUTCString(),
+    ...extra,
   };
 }
 
@@ -43,7 +53,14 @@ async function deliver(h: Harness, sid: string, from: string, statuses: Status[]
   for (const status of statuses) expect((await post(h, callback(sid, status, from))).status, status).toBe(200);
 }
 
-const workflowExists = (h: Harness, callId: string) => h.handle(callId).describe().then(() => true, () => false);
+const workflowExists = (h: Harness, callId: string) =>
+  h
+    .handle(callId)
+    .describe()
+    .then(
+      () => true,
+      () => false,
+    );
 
 let h: Harness;
 beforeAll(async () => {
@@ -111,7 +128,8 @@ describe('POST /webhooks/twilio: signatures', () => {
 
 describe('POST /webhooks/twilio: lifecycle', () => {
   const FULL: Status[] = ['initiated', 'ringing', 'in-progress', 'completed'];
-  const normalize = (value: unknown, sid: string, from: string) => JSON.parse(JSON.stringify(value).replaceAll(sid, '<sid>').replaceAll(from, '<from>'));
+  const normalize = (value: unknown, sid: string, from: string) =>
+    JSON.parse(JSON.stringify(value).replaceAll(sid, '<sid>').replaceAll(from, '<from>'));
 
   async function settled(sid: string) {
     // Stale callbacks are recorded as ignored after the drop: wait for one row per distinct callback.
@@ -152,7 +170,10 @@ describe('POST /webhooks/twilio: lifecycle', () => {
       ['twilio:<sid>:in-progress', 'answered', true],
       ['twilio:<sid>:completed', 'drop', true],
     ]);
-    const byKey = (events: any[]) => events.map(({ seq: _seq, applied: _applied, payload: { ignored: _ignored, ...payload }, ...e }) => ({ ...e, payload })).sort((a, b) => a.key.localeCompare(b.key));
+    const byKey = (events: any[]) =>
+      events
+        .map(({ seq: _seq, applied: _applied, payload: { ignored: _ignored, ...payload }, ...e }) => ({ ...e, payload }))
+        .sort((a, b) => a.key.localeCompare(b.key));
     for (const [i, other] of others.entries()) {
       const label = orders[i + 1].join(',');
       expect(other.view, label).toEqual(inOrder.view);
@@ -162,7 +183,10 @@ describe('POST /webhooks/twilio: lifecycle', () => {
       // ...the applied ones are a subsequence of the in-order ones, ending with the same drop...
       const applied = other.events.filter((e: any) => e.applied).map((e: any) => e.key);
       const inOrderKeys = inOrder.events.map((e: any) => e.key);
-      expect(applied.map((k: string) => inOrderKeys.indexOf(k)), label).toEqual([...applied.map((k: string) => inOrderKeys.indexOf(k))].sort());
+      expect(
+        applied.map((k: string) => inOrderKeys.indexOf(k)),
+        label,
+      ).toEqual([...applied.map((k: string) => inOrderKeys.indexOf(k))].sort());
       expect(applied.at(-1), label).toBe('twilio:<sid>:completed');
       // ...and the rest were ignored as older than a callback already applied.
       for (const e of other.events.filter((e: any) => !e.applied)) expect(e.payload.ignored, label).toMatch(/^stale/);
@@ -209,8 +233,17 @@ describe('POST /webhooks/twilio: callback matching', () => {
     expect(await h.redis.get(`leg:${second}`)).toBe(first);
     expect(await workflowExists(h, second)).toBe(false);
     // The voice pipeline on the new leg knows only its CallSid: its turns still reach the call.
-    const body = JSON.stringify({ eventId: `turn-${second}`, type: 'call.turn', callId: second, data: { role: 'user', text: 'sorry, we got cut off' } });
-    const res = await h.app.request('/v1/webhooks/events', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) } });
+    const body = JSON.stringify({
+      eventId: `turn-${second}`,
+      type: 'call.turn',
+      callId: second,
+      data: { role: 'user', text: 'sorry, we got cut off' },
+    });
+    const res = await h.app.request('/v1/webhooks/events', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) },
+    });
     expect(res.status).toBe(202);
     await eventually(async () => expect((await turnRows(h, first)).at(-1)).toMatchObject({ role: 'user', text: 'sorry, we got cut off' }));
 
@@ -257,7 +290,10 @@ describe('POST /webhooks/twilio: callback matching', () => {
       await deliver(short, second, from, ['ringing']);
       await expectEverywhere(short, second, { status: 'ringing', from, legs: [second], resumeCount: 0 });
       expect(await short.redis.get(`leg:${second}`)).toBe(second);
-      expect((await short.rows('SELECT legs, resume_count FROM calls WHERE call_id = $1', [first]))[0]).toEqual({ legs: [first], resume_count: 0 });
+      expect((await short.rows('SELECT legs, resume_count FROM calls WHERE call_id = $1', [first]))[0]).toEqual({
+        legs: [first],
+        resume_count: 0,
+      });
     });
   });
 });

@@ -8,10 +8,20 @@ import { eventRows, expectEverywhere } from './support/assertions.js';
 import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, VONAGE_SECRET, type Harness } from './support/harness.js';
 
 const PATH = '/v1/webhooks/vonage';
-const STATUSES = ['started', 'ringing', 'answered', 'completed', 'busy', 'cancelled', 'unanswered', 'rejected', 'failed', 'timeout'] as const;
-type Status = (typeof STATUSES)[number];
 /** Milliseconds into a call at which Vonage stamps each status. */
-const OFFSET: Record<Status, number> = { started: 0, ringing: 150, answered: 4000, completed: 60_000, busy: 3000, cancelled: 3000, unanswered: 3000, rejected: 3000, failed: 3000, timeout: 3000 };
+const OFFSET = {
+  started: 0,
+  ringing: 150,
+  answered: 4000,
+  completed: 60_000,
+  busy: 3000,
+  cancelled: 3000,
+  unanswered: 3000,
+  rejected: 3000,
+  failed: 3000,
+  timeout: 3000,
+} as const;
+type Status = keyof typeof OFFSET;
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
 let numbers = 0;
@@ -21,8 +31,14 @@ const newNumber = () => `4477${String(process.pid % 1000).padStart(3, '0')}${Str
 /** An event as Vonage posts it. */
 function event(uuid: string, status: Status, from: string, extra: Record<string, unknown> = {}) {
   return {
-    from, to: '447700900000', uuid, conversation_uuid: `CON-${randomUUID()}`, status, direction: 'inbound',
-    timestamp: new Date(T0 + OFFSET[status]).toISOString(), ...extra,
+    from,
+    to: '447700900000',
+    uuid,
+    conversation_uuid: `CON-${randomUUID()}`,
+    status,
+    direction: 'inbound',
+    timestamp: new Date(T0 + OFFSET[status]).toISOString(),
+    ...extra,
   };
 }
 
@@ -52,7 +68,14 @@ async function deliver(h: Harness, uuid: string, from: string, statuses: Status[
   for (const status of statuses) expect((await post(h, event(uuid, status, from))).status, status).toBe(200);
 }
 
-const workflowExists = (h: Harness, callId: string) => h.handle(callId).describe().then(() => true, () => false);
+const workflowExists = (h: Harness, callId: string) =>
+  h
+    .handle(callId)
+    .describe()
+    .then(
+      () => true,
+      () => false,
+    );
 
 async function expectNothing(h: Harness, uuid: string) {
   expect(await workflowExists(h, uuid)).toBe(false);
@@ -116,8 +139,16 @@ describe('POST /webhooks/vonage: signed webhooks', () => {
   });
 
   it('answers odd signed bodies with 4xx, never 5xx', async () => {
-    const odd = ['[]', 'null', '"started"', '{}x', JSON.stringify({ status: 5 }), JSON.stringify({ status: 'answered', uuid: '../../x', from: '1' }),
-      JSON.stringify({ ...event(randomUUID(), 'answered', newNumber()), from: 'a\u0000b' }), JSON.stringify({ ...event(randomUUID(), 'answered', newNumber()), timestamp: 'yesterday' })];
+    const odd = [
+      '[]',
+      'null',
+      '"started"',
+      '{}x',
+      JSON.stringify({ status: 5 }),
+      JSON.stringify({ status: 'answered', uuid: '../../x', from: '1' }),
+      JSON.stringify({ ...event(randomUUID(), 'answered', newNumber()), from: 'a\u0000b' }),
+      JSON.stringify({ ...event(randomUUID(), 'answered', newNumber()), timestamp: 'yesterday' }),
+    ];
     for (const body of odd) {
       const { status } = await post(h, body);
       expect(status, body).toBeLessThan(500);
@@ -130,7 +161,15 @@ describe('POST /webhooks/vonage: signed webhooks', () => {
     const timestamp = new Date().toISOString();
     const informational = [
       { uuid, conversation_uuid: conversation, dtmf: '42', timed_out: false, timestamp }, // input
-      { start_time: timestamp, recording_url: 'https://api.nexmo.com/v1/files/x', size: 12222, recording_uuid: randomUUID(), end_time: timestamp, conversation_uuid: conversation, timestamp }, // record
+      {
+        start_time: timestamp,
+        recording_url: 'https://api.nexmo.com/v1/files/x',
+        size: 12222,
+        recording_uuid: randomUUID(),
+        end_time: timestamp,
+        conversation_uuid: conversation,
+        timestamp,
+      }, // record
       { conversation_uuid_from: conversation, conversation_uuid_to: `CON-${randomUUID()}`, uuid, timestamp }, // transfer
       { call_uuid: uuid, from: newNumber(), to: '447700900000', status: 'human', conversation_uuid: conversation, timestamp }, // machine detection
       { reason: 'Syntax error in NCCO. Invalid value type or action.', conversation_uuid: conversation, timestamp }, // error
@@ -187,7 +226,11 @@ describe('POST /webhooks/vonage: lifecycle', () => {
     const uuid = randomUUID();
     await deliver(h, uuid, newNumber(), ['started', 'answered', 'started', 'answered']);
     await expectEverywhere(h, uuid, { status: 'active', version: 3 });
-    expect((await eventRows(h, uuid)).map((e) => e.key)).toEqual([`vonage:${uuid}:start`, `vonage:${uuid}:started`, `vonage:${uuid}:answered`]);
+    expect((await eventRows(h, uuid)).map((e) => e.key)).toEqual([
+      `vonage:${uuid}:start`,
+      `vonage:${uuid}:started`,
+      `vonage:${uuid}:answered`,
+    ]);
   });
 
   it('timestamp orders the events: completed before answered drops once; a late ringing is stale', async () => {
@@ -213,10 +256,16 @@ describe('POST /webhooks/vonage: lifecycle', () => {
     const uuid = randomUUID();
     const from = newNumber();
     const same = { timestamp: new Date(T0).toISOString() };
-    for (const status of ['ringing', 'started', 'answered'] as const) expect((await post(h, event(uuid, status, from, same))).status).toBe(200);
-    await eventually(async () => expect((await eventRows(h, uuid)).map((e) => [e.key.split(':').pop(), e.applied])).toEqual([
-      ['start', true], ['ringing', true], ['started', false], ['answered', true],
-    ]));
+    for (const status of ['ringing', 'started', 'answered'] as const)
+      expect((await post(h, event(uuid, status, from, same))).status).toBe(200);
+    await eventually(async () =>
+      expect((await eventRows(h, uuid)).map((e) => [e.key.split(':').pop(), e.applied])).toEqual([
+        ['start', true],
+        ['ringing', true],
+        ['started', false],
+        ['answered', true],
+      ]),
+    );
     await expectEverywhere(h, uuid, { status: 'active' });
   });
 });
@@ -241,10 +290,25 @@ describe('POST /webhooks/vonage: callback matching', () => {
   it('a caller dropped on Twilio who calls back through Vonage resumes the same call', async () => {
     const from = newNumber();
     const sid = `CA${randomUUID().replace(/-/g, '')}`;
-    for (const [status, n] of [['ringing', 1], ['in-progress', 2], ['completed', 3]] as const) {
-      const params = { CallSid: sid, CallStatus: status, From: `+${from}`, To: '+15559990000', Direction: 'inbound', SequenceNumber: String(n) };
+    for (const [status, n] of [
+      ['ringing', 1],
+      ['in-progress', 2],
+      ['completed', 3],
+    ] as const) {
+      const params = {
+        CallSid: sid,
+        CallStatus: status,
+        From: `+${from}`,
+        To: '+15559990000',
+        Direction: 'inbound',
+        SequenceNumber: String(n),
+      };
       const signature = getExpectedTwilioSignature(TWILIO_TOKEN, `${PUBLIC_BASE_URL}/v1/webhooks/twilio`, params);
-      const res = await h.app.request('/v1/webhooks/twilio', { method: 'POST', body: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } });
+      const res = await h.app.request('/v1/webhooks/twilio', {
+        method: 'POST',
+        body: new URLSearchParams(params).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      });
       expect(res.status).toBe(200);
     }
     await expectEverywhere(h, sid, { status: 'dropped' });

@@ -45,7 +45,10 @@ it('exports SDK metrics and activity outcomes, and logs JSON lines with callId a
   const exited = new Promise<number | null>((r) => worker.once('exit', r));
   worker.kill('SIGTERM');
   expect(await exited).toBe(0);
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(lines.some((l) => l.msg === 'worker stopped')).toBe(true);
   const aboutCall = lines.filter((l) => l.workflowId === `call-${id}`);
   expect(aboutCall.length).toBeGreaterThan(0);

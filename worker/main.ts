@@ -27,9 +27,15 @@ const worker = await createCallWorker({
   deps: { pool, redis, responder, twilio: twilioCallSettings(config), webhookSecret: config.WEBHOOK_SECRET },
   maxCachedWorkflows: config.WORKER_CACHE_SIZE,
 });
-logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: `:${config.WORKER_METRICS_PORT}/metrics` }, 'worker polling');
+logger.info(
+  { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: `:${config.WORKER_METRICS_PORT}/metrics` },
+  'worker polling',
+);
 // Best effort: without the Schedule nothing is lost, calls are only kept longer; the next start tries again.
-if (config.RETENTION !== null) void scheduleRetention(config.RETENTION).catch((err: Error) => logger.warn({ err: err.message }, 'retention schedule not set; retrying at the next start'));
+if (config.RETENTION !== null)
+  void scheduleRetention(config.RETENTION).catch((err: Error) =>
+    logger.warn({ err: err.message }, 'retention schedule not set; retrying at the next start'),
+  );
 // Worker.create installs SIGINT/SIGTERM handlers: run() resolves once in-flight tasks have drained.
 await worker.run();
 
@@ -37,8 +43,15 @@ async function scheduleRetention(retentionMs: number): Promise<void> {
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-    const outcome = await ensureRetentionSchedule(client, { taskQueue: config.TEMPORAL_TASK_QUEUE, retentionMs, everyMs: config.RETENTION_EVERY });
-    logger.info({ scheduleId: RETENTION_SCHEDULE_ID, retention: config.RETENTION, every: config.RETENTION_EVERY }, `retention schedule ${outcome}`);
+    const outcome = await ensureRetentionSchedule(client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      retentionMs,
+      everyMs: config.RETENTION_EVERY,
+    });
+    logger.info(
+      { scheduleId: RETENTION_SCHEDULE_ID, retention: config.RETENTION, every: config.RETENTION_EVERY },
+      `retention schedule ${outcome}`,
+    );
   } finally {
     await clientConnection.close();
   }

@@ -3,7 +3,15 @@ import { DefaultLogger, Runtime, type ActivityInterceptorsFactory, type LogLevel
 import type { Logger } from 'pino';
 import { callIdOf } from '../observability/logger.js';
 
-const LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+const LEVELS: Record<string, LogLevel> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
+};
 
 /** Routes the SDK's logs (workflow and activity logs included) into pino, tagged with callId. */
 export function installRuntime(logger: Logger, metricsPort: number): void {

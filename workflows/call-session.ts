@@ -9,8 +9,19 @@ import { CallErrorType, type ChatMessage } from './messages.js';
 import type { ReportOutcome } from './report.js';
 import { scriptedReply, type Answer } from './scripted-responder.js';
 import {
-  PROVIDER_REFUSED, type AgentSnapshot, type CallConfig, type CallEvent, type CallView, type Disposition, type MessageReply, type ProviderError, type RecordBatch,
-  type RecordedEventType, type Role, type StartCall, type Turn,
+  PROVIDER_REFUSED,
+  type AgentSnapshot,
+  type CallConfig,
+  type CallEvent,
+  type CallView,
+  type Disposition,
+  type MessageReply,
+  type ProviderError,
+  type RecordBatch,
+  type RecordedEventType,
+  type Role,
+  type StartCall,
+  type Turn,
 } from './types.js';
 
 export interface SessionSnapshot {
@@ -75,7 +86,10 @@ export class CallSession {
     const opening = start.channel === 'chat' ? start.agent?.firstMessage : undefined;
     if (opening) {
       const next = { ...this.call, turnCount: this.call.turnCount + 1 };
-      await this.record({ key: `${start.key}:first-message`, type: 'reply', applied: true, payload: {} }, next, { role: 'assistant', text: opening });
+      await this.record({ key: `${start.key}:first-message`, type: 'reply', applied: true, payload: {} }, next, {
+        role: 'assistant',
+        text: opening,
+      });
     }
   }
 
@@ -116,7 +130,10 @@ export class CallSession {
     await this.apply({ type: 'message', key: msg.messageId, text: msg.text, at: msg.at }, 'update');
     const answer = await this.answer(msg.text);
     const next = { ...this.call, context: answer.context, turnCount: this.call.turnCount + 1 };
-    const reply = await this.record({ key: `${msg.messageId}:reply`, type: 'reply', applied: true, payload: {} }, next, { role: 'assistant', text: answer.text });
+    const reply = await this.record({ key: `${msg.messageId}:reply`, type: 'reply', applied: true, payload: {} }, next, {
+      role: 'assistant',
+      text: answer.text,
+    });
     this.lastActivityMs = Date.now();
     this.dedup.rememberReply(msg.messageId, reply!);
     return { reply: reply!, call: this.call };
@@ -130,11 +147,16 @@ export class CallSession {
     const { callId, from, to } = this.call;
     const key = `dial:${callId}`;
     try {
-      const { sid } = await dialer.placeCall.executeWithOptions({ summary: `dial ${to} from ${from} (twilio)` }, [{ callId, from, to: to! }]);
+      const { sid } = await dialer.placeCall.executeWithOptions({ summary: `dial ${to} from ${from} (twilio)` }, [
+        { callId, from, to: to! },
+      ]);
       await this.apply({ type: 'leg', key, leg: sid }, 'signal');
     } catch (err) {
       if (isCancellation(err)) throw err;
-      const refused = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PROVIDER_REFUSED ? err.cause : undefined;
+      const refused =
+        err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PROVIDER_REFUSED
+          ? err.cause
+          : undefined;
       const providerError = refused?.details?.[0] as ProviderError | undefined;
       const reason = refused?.message ?? 'could not reach the provider';
       await this.apply({ type: 'end', key, disposition: 'failed', reason, ...(providerError ? { providerError } : {}) }, 'signal');
@@ -143,7 +165,10 @@ export class CallSession {
 
   /** A durable timer fired: the window or the idle timeout passed. */
   async expire(disposition: Disposition, reason: string): Promise<void> {
-    await this.record({ key: `timer:${disposition}:${this.call.version}`, type: 'timeout', applied: true, payload: { disposition, reason } }, ended(this.call, disposition, Date.now()));
+    await this.record(
+      { key: `timer:${disposition}:${this.call.version}`, type: 'timeout', applied: true, payload: { disposition, reason } },
+      ended(this.call, disposition, Date.now()),
+    );
   }
 
   /** Records how the end-of-call report went; the call itself stays as it ended. */
@@ -167,7 +192,12 @@ export class CallSession {
     if (this.batched) {
       await recorder.recordEvents.executeWithOptions({ summary: summarize(batch) }, [batch]);
     } else {
-      const { call, events: [event], turns, caller } = batch;
+      const {
+        call,
+        events: [event],
+        turns,
+        caller,
+      } = batch;
       await store.recordEvent.executeWithOptions({ summary: summarize(batch) }, [{ call, event, turns, caller }]);
     }
     this.recorded = batch.call;

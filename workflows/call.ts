@@ -16,7 +16,14 @@ import { CallSession, type SessionSnapshot } from './call-session.js';
 import { Deadline } from './deadline.js';
 import { dueTimeout } from './lifecycle.js';
 import {
-  callEventSignal, callEventUpdate, callViewQuery, CallErrorType, chatMessageUpdate, openCallUpdate, type ChatMessage, type OpenedCall,
+  callEventSignal,
+  callEventUpdate,
+  callViewQuery,
+  CallErrorType,
+  chatMessageUpdate,
+  openCallUpdate,
+  type ChatMessage,
+  type OpenedCall,
 } from './messages.js';
 import { describeCall, needsReindex, searchAttributesOf } from './operator-view.js';
 import { deliverReport, type ReportOutcome } from './report.js';
@@ -46,7 +53,8 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   const queue: Work[] = (input.carried?.pending ?? []).map((event) => ({ kind: 'signal', event }));
 
   const rejectEnded = (_input: unknown) => {
-    if (session.call.status === 'ended') throw ApplicationFailure.create({ type: CallErrorType.ended, message: 'the call has ended', nonRetryable: true });
+    if (session.call.status === 'ended')
+      throw ApplicationFailure.create({ type: CallErrorType.ended, message: 'the call has ended', nonRetryable: true });
   };
   setHandler(callViewQuery, () => session.recorded);
   setHandler(callEventSignal, (event) => void queue.push({ kind: 'signal', event }));

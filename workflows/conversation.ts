@@ -31,7 +31,10 @@ export function remember(context: Context, text: string, topics: string[] = []):
 
 /** A slot's value in a reply: a `name` slot understands "my name is Ada" and "I'm Ada"; others take the reply. */
 function slotValue(slot: string, text: string): string {
-  const reply = text.trim().replace(/[.!?]+$/, '').slice(0, 200);
+  const reply = text
+    .trim()
+    .replace(/[.!?]+$/, '')
+    .slice(0, 200);
   if (slot !== 'name') return reply;
   const said = NAME_IN_REPLY.exec(text)?.[1];
   return capitalized(said ?? reply.split(/\s+/)[0]!);

@@ -24,10 +24,12 @@ export class Deadline {
   private start(due: Due) {
     const scope = new CancellationScope();
     const timer = { at: due.at, scope, fired: false };
-    scope.run(() => sleep(due.at - Date.now(), { summary: due.summary })).then(
-      () => void (timer.fired = true),
-      () => undefined, // cancelled: a nearer deadline replaced it
-    );
+    scope
+      .run(() => sleep(due.at - Date.now(), { summary: due.summary }))
+      .then(
+        () => void (timer.fired = true),
+        () => undefined, // cancelled: a nearer deadline replaced it
+      );
     return timer;
   }
 

@@ -4,8 +4,7 @@ import { CallErrorType } from './messages.js';
 import type { CallConfig, CallEvent, CallView, Disposition, Role, StartCall } from './types.js';
 
 export type Transition =
-  | { ok: true; next: CallView; turn?: { role: Role; text: string } }
-  | { ok: false; code: CallErrorType; reason: string };
+  { ok: true; next: CallView; turn?: { role: Role; text: string } } | { ok: false; code: CallErrorType; reason: string };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const reject = (code: CallErrorType, reason: string): Transition => ({ ok: false, code, reason });
@@ -84,14 +83,22 @@ export function transition(call: CallView, event: CallEvent, now: number, config
 }
 
 /** What a timer ends the call with when it fires, or null when nothing is due. */
-export function dueTimeout(call: CallView, lastActivityMs: number, config: CallConfig): { at: number; disposition: Disposition; summary: string } | null {
+export function dueTimeout(
+  call: CallView,
+  lastActivityMs: number,
+  config: CallConfig,
+): { at: number; disposition: Disposition; summary: string } | null {
   switch (call.status) {
     case 'dropped':
       return { at: Date.parse(call.resumeDeadline!), disposition: 'abandoned', summary: `resume window: ${human(config.resumeWindowMs)}` };
     case 'active':
       return { at: lastActivityMs + config.idleTimeoutMs, disposition: 'timeout', summary: `idle timeout: ${human(config.idleTimeoutMs)}` };
     case 'ringing':
-      return { at: lastActivityMs + config.idleTimeoutMs, disposition: 'no_answer', summary: `ring timeout: ${human(config.idleTimeoutMs)}` };
+      return {
+        at: lastActivityMs + config.idleTimeoutMs,
+        disposition: 'no_answer',
+        summary: `ring timeout: ${human(config.idleTimeoutMs)}`,
+      };
     default:
       return null;
   }

@@ -33,13 +33,26 @@ export function needsReindex(indexed: CallView, call: CallView): boolean {
 }
 
 /** A one-line summary fixed at start: who is calling (or, outbound, who is called) and how. */
-export function summarizeCall(call: { from: string; to: string | null; channel: string; direction: string; provider: string | null }): string {
+export function summarizeCall(call: {
+  from: string;
+  to: string | null;
+  channel: string;
+  direction: string;
+  provider: string | null;
+}): string {
   const party = call.direction === 'inbound' ? `from ${call.from}` : `to ${call.to ?? call.from}`;
   return `${call.channel} call ${party}${call.provider ? ` via ${call.provider}` : ''}`;
 }
 
 /** Markdown fixed at start for the UI's details panel: the facts that never change. */
-export function detailCall(start: { callId: string; from: string; to: string | null; channel: string; direction: string; provider: string | null }): string {
+export function detailCall(start: {
+  callId: string;
+  from: string;
+  to: string | null;
+  channel: string;
+  direction: string;
+  provider: string | null;
+}): string {
   return [
     `- **Call:** ${start.callId}`,
     `- **Caller:** ${start.from}${start.to ? ` → ${start.to}` : ''}`,

@@ -26,13 +26,22 @@ export async function deliverReport(callId: string, url: string): Promise<Report
   const eventId = `report:${callId}`;
   const target = withoutSecrets(url);
   try {
-    const sent = await reporter.sendReport.executeWithOptions({ summary: `report call.ended to ${hostOf(url)}` }, [{ callId, eventId, url }]);
+    const sent = await reporter.sendReport.executeWithOptions({ summary: `report call.ended to ${hostOf(url)}` }, [
+      { callId, eventId, url },
+    ]);
     return { eventId, url: target, delivered: true, status: sent.status, attempts: sent.attempts };
   } catch (err) {
     if (isCancellation(err)) throw err;
     const last = lastCause(err);
     const failed = last instanceof ApplicationFailure ? (last.details?.[0] as AttemptFailure | undefined) : undefined;
-    return { eventId, url: target, delivered: false, status: failed?.status ?? null, attempts: failed?.attempt ?? null, error: last.message };
+    return {
+      eventId,
+      url: target,
+      delivered: false,
+      status: failed?.status ?? null,
+      attempts: failed?.attempt ?? null,
+      error: last.message,
+    };
   }
 }
 

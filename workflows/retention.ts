@@ -26,7 +26,9 @@ export async function retentionWorkflow({ retentionMs, batch = 500 }: RetentionI
   const endedBefore = new Date(Date.now() - retentionMs).toISOString();
   const total: RetentionResult = { calls: 0, events: 0, turns: 0 };
   for (;;) {
-    const deleted = await purgeEndedCalls.executeWithOptions({ summary: `delete up to ${batch} calls ended before ${endedBefore}` }, [{ endedBefore, batch }]);
+    const deleted = await purgeEndedCalls.executeWithOptions({ summary: `delete up to ${batch} calls ended before ${endedBefore}` }, [
+      { endedBefore, batch },
+    ]);
     total.calls += deleted.calls;
     total.events += deleted.events;
     total.turns += deleted.turns;

@@ -117,7 +117,12 @@ export type CallEvent =
   | (EventBase & { type: 'message'; text: string })
   | (EventBase & { type: 'drop'; reason?: string; /** the provider saw the call answered (a hangup after talking) */ answered?: boolean })
   | (EventBase & { type: 'resume'; leg?: string })
-  | (EventBase & { type: 'end'; disposition?: Disposition; reason?: string; /** why the provider refused to place the call */ providerError?: ProviderError })
+  | (EventBase & {
+      type: 'end';
+      disposition?: Disposition;
+      reason?: string;
+      /** why the provider refused to place the call */ providerError?: ProviderError;
+    })
   | (EventBase & { type: 'leg'; leg: string });
 
 export type CallEventType = CallEvent['type'];
@@ -132,7 +137,20 @@ export interface ProviderError {
 }
 
 /** Every type in call_events: the events above, those the workflow records of its own, and events PostgreSQL refused (stored in their place). */
-export const RECORDED_EVENT_TYPES = ['started', 'answered', 'turn', 'message', 'reply', 'drop', 'resume', 'end', 'leg', 'timeout', 'event_rejected', 'report'] as const;
+export const RECORDED_EVENT_TYPES = [
+  'started',
+  'answered',
+  'turn',
+  'message',
+  'reply',
+  'drop',
+  'resume',
+  'end',
+  'leg',
+  'timeout',
+  'event_rejected',
+  'report',
+] as const;
 export type RecordedEventType = (typeof RECORDED_EVENT_TYPES)[number];
 
 /** One row of call_events as the workflow hands it to persistence. */

@@ -39,7 +39,11 @@ export function openAiResponder({ url, apiKey, model, timeoutMs }: OpenAiSetting
       const body = (await res.text()).slice(0, 300);
       // 4xx other than rate limits will not get better by retrying.
       const retryable = res.status === 429 || res.status >= 500;
-      throw ApplicationFailure.create({ type: retryable ? 'ResponderUnavailable' : 'ResponderRejected', message: `responder answered ${res.status}: ${body}`, nonRetryable: !retryable });
+      throw ApplicationFailure.create({
+        type: retryable ? 'ResponderUnavailable' : 'ResponderRejected',
+        message: `responder answered ${res.status}: ${body}`,
+        nonRetryable: !retryable,
+      });
     }
     const json = (await res.json()) as { choices?: { message?: { content?: string } }[] };
     const text = json.choices?.[0]?.message?.content?.trim();

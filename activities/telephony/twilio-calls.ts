@@ -47,14 +47,22 @@ export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Red
       redis.set(keys.leg(sid), callId, 'EX', LEG_TTL_SECONDS),
       pool.query('UPDATE calls SET legs = array_append(legs, $2) WHERE call_id = $1 AND NOT legs @> ARRAY[$2]::text[]', [callId, sid]),
     ]);
-    for (const w of writes) if (w.status === 'rejected') Context.current().log.warn('leg not stored before the workflow records it', { callId, sid, err: String(w.reason) });
+    for (const w of writes)
+      if (w.status === 'rejected')
+        Context.current().log.warn('leg not stored before the workflow records it', { callId, sid, err: String(w.reason) });
   }
 
   return {
     /** Asks Twilio to dial `to` from `from`; answers the new call's CallSid. */
     async placeCall({ callId, from, to }: PlaceCall): Promise<{ sid: string }> {
       if (!twilio) throw refusal('outbound calling is not configured on the worker (TWILIO_ACCOUNT_SID)');
-      const form = new URLSearchParams({ To: to, From: from, Url: twilio.voiceUrl, StatusCallback: statusCallbackFor(twilio, callId), StatusCallbackMethod: 'POST' });
+      const form = new URLSearchParams({
+        To: to,
+        From: from,
+        Url: twilio.voiceUrl,
+        StatusCallback: statusCallbackFor(twilio, callId),
+        StatusCallbackMethod: 'POST',
+      });
       for (const event of CALLBACK_EVENTS) form.append('StatusCallbackEvent', event);
       const res = await fetch(`${twilio.apiUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${twilio.accountSid}/Calls.json`, {
         method: 'POST',
@@ -71,7 +79,8 @@ export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Red
       if (!res.ok) throw ApplicationFailure.retryable(`Twilio answered ${res.status}: ${text.slice(0, 200)}`, 'ProviderUnavailable');
       const sid = parse(text)?.sid;
       // Twilio accepted something: a retry could place a second call, so this is final too.
-      if (typeof sid !== 'string' || !SID.test(sid)) throw refusal('Twilio accepted the call but answered no CallSid', { status: res.status });
+      if (typeof sid !== 'string' || !SID.test(sid))
+        throw refusal('Twilio accepted the call but answered no CallSid', { status: res.status });
       await rememberLeg(callId, sid);
       return { sid };
     },
@@ -86,7 +95,11 @@ function refusal(message: string, error?: ProviderError): ApplicationFailure {
 function refusalOf(status: number, text: string): ApplicationFailure {
   const body = parse(text);
   const message = typeof body?.message === 'string' && body.message ? body.message : `Twilio refused the call (HTTP ${status})`;
-  const error: ProviderError = { status, ...(typeof body?.code === 'number' ? { code: body.code } : {}), ...(typeof body?.more_info === 'string' ? { moreInfo: body.more_info } : {}) };
+  const error: ProviderError = {
+    status,
+    ...(typeof body?.code === 'number' ? { code: body.code } : {}),
+    ...(typeof body?.more_info === 'string' ? { moreInfo: body.more_info } : {}),
+  };
   // The reason is stored in PostgreSQL, which refuses NUL; keep it readable.
   return refusal(message.replaceAll('\u0000', '').slice(0, 500), error);
 }

@@ -16,8 +16,14 @@ const EXOTEL_STATUSES = ['queued', 'ringing', 'in-progress', 'completed', 'busy'
 type ExotelStatus = (typeof EXOTEL_STATUSES)[number];
 /** What each status means, and its rank among statuses stamped in the same second. */
 const STATUSES: Record<ExotelStatus, [Phase, number]> = {
-  queued: ['ringing', 0], ringing: ['ringing', 1], 'in-progress': ['answered', 2], completed: ['hangup', 3],
-  busy: ['busy', 3], failed: ['failed', 3], 'no-answer': ['no_answer', 3], canceled: ['canceled', 3],
+  queued: ['ringing', 0],
+  ringing: ['ringing', 1],
+  'in-progress': ['answered', 2],
+  completed: ['hangup', 3],
+  busy: ['busy', 3],
+  failed: ['failed', 3],
+  'no-answer': ['no_answer', 3],
+  canceled: ['canceled', 3],
 };
 
 const ExotelStatusCallback = z
@@ -29,7 +35,10 @@ const ExotelStatusCallback = z
     To: phoneNumber.optional().openapi({ description: 'the number called; CallTo in some Exotel callbacks', example: '08030752400' }),
     CallTo: phoneNumber.optional(),
     Direction: text().max(40).optional().openapi({ example: 'incoming' }),
-    DateUpdated: text().max(40).optional().openapi({ description: 'YYYY-MM-DD HH:mm:ss, India Standard Time', example: '2024-01-15 14:30:45' }),
+    DateUpdated: text()
+      .max(40)
+      .optional()
+      .openapi({ description: 'YYYY-MM-DD HH:mm:ss, India Standard Time', example: '2024-01-15 14:30:45' }),
   })
   .refine((f) => f.From || f.CallFrom, { path: ['From'], message: 'From or CallFrom is required' })
   .openapi('ExotelStatusCallback', { description: 'Exotel call status callback; other Exotel parameters are accepted and ignored' });
@@ -37,7 +46,8 @@ type ExotelForm = z.infer<typeof ExotelStatusCallback>;
 
 const ExotelAuthHeader = z.object({
   authorization: z.string().openapi({
-    description: 'Basic base64(EXOTEL_WEBHOOK_USER:EXOTEL_WEBHOOK_PASSWORD), sent by Exotel from credentials in the callback URL (https://user:password@host/v1/webhooks/exotel)',
+    description:
+      'Basic base64(EXOTEL_WEBHOOK_USER:EXOTEL_WEBHOOK_PASSWORD), sent by Exotel from credentials in the callback URL (https://user:password@host/v1/webhooks/exotel)',
     example: 'Basic ZXhvdGVsOnMzY3JldA==',
   }),
 });
@@ -86,9 +96,12 @@ function exotelAuth(settings: WebhookSettings): MiddlewareHandler {
     const expected = settings.exotel;
     const given = basicCredentials(c.req.header('authorization'));
     // Both halves are always compared: which one was wrong takes no more time to find out.
-    const ok = expected && given ? [sameSecret(given.user, expected.user), sameSecret(given.password, expected.password)].every(Boolean) : false;
+    const ok =
+      expected && given ? [sameSecret(given.user, expected.user), sameSecret(given.password, expected.password)].every(Boolean) : false;
     if (!ok) {
-      const reason = expected ? 'missing or invalid Basic credentials' : 'Exotel webhooks are not configured (EXOTEL_WEBHOOK_USER, EXOTEL_WEBHOOK_PASSWORD)';
+      const reason = expected
+        ? 'missing or invalid Basic credentials'
+        : 'Exotel webhooks are not configured (EXOTEL_WEBHOOK_USER, EXOTEL_WEBHOOK_PASSWORD)';
       throw new ApiError('unauthorized', reason, undefined, { 'WWW-Authenticate': 'Basic realm="callwright", charset="UTF-8"' });
     }
     await next();
@@ -97,7 +110,10 @@ function exotelAuth(settings: WebhookSettings): MiddlewareHandler {
 
 export function exotelRoutes(settings: WebhookSettings, deliver: Deliver) {
   const route = createRoute({
-    method: 'post', path: '/exotel', tags: ['webhooks'], summary: 'Exotel call status callback',
+    method: 'post',
+    path: '/exotel',
+    tags: ['webhooks'],
+    summary: 'Exotel call status callback',
     middleware: [exotelAuth(settings)],
     request: {
       headers: ExotelAuthHeader,

@@ -44,8 +44,15 @@ export function auditTime(at: Date | undefined): string | undefined {
 /** A call started by a provider takes its first leg's id as its id, and rings until answered. */
 export function startOf(cb: StatusCallback): StartCall {
   return {
-    callId: cb.sid, channel: 'voice', direction: cb.direction, from: cb.from, to: cb.to,
-    provider: cb.provider, answered: false, metadata: {}, key: `${cb.provider}:${cb.sid}:start`,
+    callId: cb.sid,
+    channel: 'voice',
+    direction: cb.direction,
+    from: cb.from,
+    to: cb.to,
+    provider: cb.provider,
+    answered: false,
+    metadata: {},
+    key: `${cb.provider}:${cb.sid}:start`,
   };
 }
 

@@ -18,7 +18,12 @@ export function formParams(body: string): Record<string, string | string[]> {
   return params;
 }
 
-export function isValidTwilioSignature(authToken: string, signature: string | undefined, url: string, params: Record<string, string | string[]>): boolean {
+export function isValidTwilioSignature(
+  authToken: string,
+  signature: string | undefined,
+  url: string,
+  params: Record<string, string | string[]>,
+): boolean {
   if (!authToken || !signature) return false;
   try {
     return validateRequest(authToken, signature, url, params);

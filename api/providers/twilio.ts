@@ -13,8 +13,15 @@ import { formParams, isValidTwilioSignature, signedUrl } from './twilio-signatur
 const TWILIO_STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled'] as const;
 type TwilioStatus = (typeof TWILIO_STATUSES)[number];
 const PHASES: Record<TwilioStatus, Phase> = {
-  queued: 'ringing', initiated: 'ringing', ringing: 'ringing', 'in-progress': 'answered', completed: 'hangup',
-  busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'canceled',
+  queued: 'ringing',
+  initiated: 'ringing',
+  ringing: 'ringing',
+  'in-progress': 'answered',
+  completed: 'hangup',
+  busy: 'busy',
+  failed: 'failed',
+  'no-answer': 'no_answer',
+  canceled: 'canceled',
 };
 
 const TwilioStatusCallback = z
@@ -24,19 +31,30 @@ const TwilioStatusCallback = z
     From: phoneNumber,
     To: phoneNumber.optional(),
     Direction: text().max(40).optional().openapi({ example: 'inbound' }),
-    SequenceNumber: z.string().regex(/^\d{1,9}$/, 'a non-negative integer').optional(),
+    SequenceNumber: z
+      .string()
+      .regex(/^\d{1,9}$/, 'a non-negative integer')
+      .optional(),
     Timestamp: text().max(100).optional().openapi({ example: 'Mon, 16 Aug 2010 03:45:01 +0000' }),
   })
   .openapi('TwilioStatusCallback', { description: 'Programmable Voice status callback; other Twilio parameters are accepted and ignored' });
 type TwilioForm = z.infer<typeof TwilioStatusCallback>;
 
 const TwilioSignatureHeader = z.object({
-  'x-twilio-signature': z.string().openapi({ description: 'base64 HMAC-SHA1 of the URL and sorted parameters, keyed by TWILIO_AUTH_TOKEN' }),
+  'x-twilio-signature': z
+    .string()
+    .openapi({ description: 'base64 HMAC-SHA1 of the URL and sorted parameters, keyed by TWILIO_AUTH_TOKEN' }),
 });
 
 /** Outbound calls name their call in the StatusCallback URL; the signature covers the query. */
 const CallQuery = z.object({
-  callId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/).optional().openapi({ description: 'set by Callwright on the calls it places' }),
+  callId: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._:-]+$/)
+    .optional()
+    .openapi({ description: 'set by Callwright on the calls it places' }),
 });
 
 function toCallback(form: TwilioForm, placedFor?: string): StatusCallback {
@@ -72,14 +90,20 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
 export function twilioRoutes(settings: WebhookSettings, deliver: Deliver) {
   const route = createRoute({
-    method: 'post', path: '/twilio', tags: ['webhooks'], summary: 'Twilio Programmable Voice status callback',
+    method: 'post',
+    path: '/twilio',
+    tags: ['webhooks'],
+    summary: 'Twilio Programmable Voice status callback',
     middleware: [twilioSignature(settings)],
     request: {
       query: CallQuery,
       headers: TwilioSignatureHeader,
       body: { content: { 'application/x-www-form-urlencoded': { schema: TwilioStatusCallback } }, required: true },
     },
-    responses: { 200: { description: 'accepted (empty TwiML)', content: { 'text/xml': { schema: { type: 'string' } } } }, ...webhookErrors },
+    responses: {
+      200: { description: 'accepted (empty TwiML)', content: { 'text/xml': { schema: { type: 'string' } } } },
+      ...webhookErrors,
+    },
   });
   return router().openapi(route, async (c) => {
     await deliver(toCallback(c.req.valid('form'), c.req.valid('query').callId));

@@ -14,26 +14,38 @@ import { auditTime, timeOrder, type Phase, type StatusCallback } from './lifecyc
 
 /** What each call status means, and its rank among statuses stamped at the same time. */
 const STATUSES: Record<string, [Phase, number]> = {
-  started: ['ringing', 0], ringing: ['ringing', 1], answered: ['answered', 2], completed: ['hangup', 3],
+  started: ['ringing', 0],
+  ringing: ['ringing', 1],
+  answered: ['answered', 2],
+  completed: ['hangup', 3],
   busy: ['busy', 3],
   // An outgoing call cancelled by its originator before it was answered.
   cancelled: ['canceled', 3],
   // The recipient was unreachable or declined, or rang past the ringing timeout: nobody answered.
-  unanswered: ['no_answer', 3], timeout: ['no_answer', 3],
+  unanswered: ['no_answer', 3],
+  timeout: ['no_answer', 3],
   // Vonage refused to place the call, or it could not be connected.
-  rejected: ['failed', 3], failed: ['failed', 3],
+  rejected: ['failed', 3],
+  failed: ['failed', 3],
 };
 const CALL_STATUSES = Object.keys(STATUSES);
 const isCallStatus = (status: string | undefined): status is string => status !== undefined && Object.hasOwn(STATUSES, status);
 
 const VonageEvent = z
   .object({
-    uuid: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'a Vonage call uuid').optional().openapi({ description: 'the leg; required with a call status' }),
+    uuid: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{8,64}$/, 'a Vonage call uuid')
+      .optional()
+      .openapi({ description: 'the leg; required with a call status' }),
     conversation_uuid: text().max(200).optional(),
-    status: text().max(100).optional().openapi({
-      description: `a call status (${CALL_STATUSES.join(', ')}) moves the call; events without one (input, record, transfer, human/machine, errors) are accepted and change nothing`,
-      example: 'answered',
-    }),
+    status: text()
+      .max(100)
+      .optional()
+      .openapi({
+        description: `a call status (${CALL_STATUSES.join(', ')}) moves the call; events without one (input, record, transfer, human/machine, errors) are accepted and change nothing`,
+        example: 'answered',
+      }),
     from: phoneNumber.optional().openapi({ description: 'required with a call status', example: '447700900000' }),
     to: phoneNumber.optional().openapi({ example: '447700900001' }),
     direction: text().max(40).optional().openapi({ example: 'inbound' }),
@@ -48,7 +60,10 @@ const VonageEvent = z
 type VonageEvent = z.infer<typeof VonageEvent>;
 
 const VonageAuthHeader = z.object({
-  authorization: z.string().openapi({ description: 'Bearer JWT signed HS256 with VONAGE_SIGNATURE_SECRET; its payload_hash claim is the hex SHA-256 of the body', example: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.signature' }),
+  authorization: z.string().openapi({
+    description: 'Bearer JWT signed HS256 with VONAGE_SIGNATURE_SECRET; its payload_hash claim is the hex SHA-256 of the body',
+    example: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.signature',
+  }),
 });
 
 /** Vonage writes E.164 without the +; with it, a number matches the numbers assigned to agents and other providers' callers. */
@@ -88,8 +103,13 @@ function vonageSignature(settings: WebhookSettings): MiddlewareHandler {
     } catch {
       throw new ApiError('unauthorized', 'invalid or expired signature token');
     }
-    const hash = createHash('sha256').update(new Uint8Array(await c.req.arrayBuffer())).digest();
-    const claimed = typeof claims.payload_hash === 'string' && /^[0-9a-f]{64}$/i.test(claims.payload_hash) ? Buffer.from(claims.payload_hash, 'hex') : null;
+    const hash = createHash('sha256')
+      .update(new Uint8Array(await c.req.arrayBuffer()))
+      .digest();
+    const claimed =
+      typeof claims.payload_hash === 'string' && /^[0-9a-f]{64}$/i.test(claims.payload_hash)
+        ? Buffer.from(claims.payload_hash, 'hex')
+        : null;
     if (!claimed || !timingSafeEqual(claimed, hash)) throw new ApiError('unauthorized', 'payload_hash does not match the body');
     await next();
   };
@@ -97,7 +117,10 @@ function vonageSignature(settings: WebhookSettings): MiddlewareHandler {
 
 export function vonageRoutes(settings: WebhookSettings, deliver: Deliver) {
   const route = createRoute({
-    method: 'post', path: '/vonage', tags: ['webhooks'], summary: 'Vonage Voice API event webhook',
+    method: 'post',
+    path: '/vonage',
+    tags: ['webhooks'],
+    summary: 'Vonage Voice API event webhook',
     middleware: [vonageSignature(settings)],
     request: { headers: VonageAuthHeader, body: { content: { 'application/json': { schema: VonageEvent } }, required: true } },
     // Vonage may read an event webhook's answer as a new NCCO (after an input action): the body stays empty.

@@ -2,13 +2,32 @@
 // edit here (a new version) reaches new calls only.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
-  deleteAgent, deleteNumber, insertAgent, listAgents, listNumbers, patchAgent, putNumber, selectAgent, selectNumber,
+  deleteAgent,
+  deleteNumber,
+  insertAgent,
+  listAgents,
+  listNumbers,
+  patchAgent,
+  putNumber,
+  selectAgent,
+  selectNumber,
 } from '../../store/agents.js';
 import { requireAdmin, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { bearer, body, errors, json, router } from '../openapi.js';
-import { AgentBody, AgentIdParam, AgentList, AgentPatch, AgentSchema, ErrorSchema, E164Param, NumberBody, NumberList, NumberSchema } from '../schemas.js';
+import {
+  AgentBody,
+  AgentIdParam,
+  AgentList,
+  AgentPatch,
+  AgentSchema,
+  ErrorSchema,
+  E164Param,
+  NumberBody,
+  NumberList,
+  NumberSchema,
+} from '../schemas.js';
 
 const route = <R extends Parameters<typeof createRoute>[0]>(tag: string, r: R) =>
   createRoute({ tags: [tag], security: bearer, middleware: [requireAdmin] as const, ...r });
@@ -16,32 +35,64 @@ const err = (description: string) => json(ErrorSchema, description);
 const noAgent = { 404: err('no such agent') };
 
 const createAgent = route('agents', {
-  method: 'post', path: '/agents', summary: 'Create an agent (version 1)', request: { body: body(AgentBody) },
+  method: 'post',
+  path: '/agents',
+  summary: 'Create an agent (version 1)',
+  request: { body: body(AgentBody) },
   responses: { 201: json(AgentSchema, 'created'), 409: err('an agent with this agentId exists'), ...errors },
 });
-const listAgentsRoute = route('agents', { method: 'get', path: '/agents', summary: 'Every agent', responses: { 200: json(AgentList), ...errors } });
+const listAgentsRoute = route('agents', {
+  method: 'get',
+  path: '/agents',
+  summary: 'Every agent',
+  responses: { 200: json(AgentList), ...errors },
+});
 const getAgent = route('agents', {
-  method: 'get', path: '/agents/{agentId}', summary: 'One agent', request: { params: AgentIdParam }, responses: { 200: json(AgentSchema), ...noAgent, ...errors },
+  method: 'get',
+  path: '/agents/{agentId}',
+  summary: 'One agent',
+  request: { params: AgentIdParam },
+  responses: { 200: json(AgentSchema), ...noAgent, ...errors },
 });
 const patchAgentRoute = route('agents', {
-  method: 'patch', path: '/agents/{agentId}', summary: 'Change the given fields (null removes one); the version increments',
-  request: { params: AgentIdParam, body: body(AgentPatch) }, responses: { 200: json(AgentSchema), ...noAgent, ...errors },
+  method: 'patch',
+  path: '/agents/{agentId}',
+  summary: 'Change the given fields (null removes one); the version increments',
+  request: { params: AgentIdParam, body: body(AgentPatch) },
+  responses: { 200: json(AgentSchema), ...noAgent, ...errors },
 });
 const deleteAgentRoute = route('agents', {
-  method: 'delete', path: '/agents/{agentId}', summary: 'Delete an agent that answers no number', request: { params: AgentIdParam },
+  method: 'delete',
+  path: '/agents/{agentId}',
+  summary: 'Delete an agent that answers no number',
+  request: { params: AgentIdParam },
   responses: { 204: { description: 'deleted' }, ...noAgent, 409: err('numbers still route to it (details.numbers)'), ...errors },
 });
 const putNumberRoute = route('numbers', {
-  method: 'put', path: '/numbers/{number}', summary: 'Assign an agent to a phone number', request: { params: E164Param, body: body(NumberBody) },
+  method: 'put',
+  path: '/numbers/{number}',
+  summary: 'Assign an agent to a phone number',
+  request: { params: E164Param, body: body(NumberBody) },
   responses: { 201: json(NumberSchema, 'assigned'), 200: json(NumberSchema, 'reassigned'), ...noAgent, ...errors },
 });
-const listNumbersRoute = route('numbers', { method: 'get', path: '/numbers', summary: 'Every assigned number', responses: { 200: json(NumberList), ...errors } });
+const listNumbersRoute = route('numbers', {
+  method: 'get',
+  path: '/numbers',
+  summary: 'Every assigned number',
+  responses: { 200: json(NumberList), ...errors },
+});
 const getNumber = route('numbers', {
-  method: 'get', path: '/numbers/{number}', summary: "A number's assignment", request: { params: E164Param },
+  method: 'get',
+  path: '/numbers/{number}',
+  summary: "A number's assignment",
+  request: { params: E164Param },
   responses: { 200: json(NumberSchema), 404: err('the number is not assigned'), ...errors },
 });
 const deleteNumberRoute = route('numbers', {
-  method: 'delete', path: '/numbers/{number}', summary: "Remove a number's assignment", request: { params: E164Param },
+  method: 'delete',
+  path: '/numbers/{number}',
+  summary: "Remove a number's assignment",
+  request: { params: E164Param },
   responses: { 204: { description: 'removed' }, 404: err('the number is not assigned'), ...errors },
 });
 
@@ -70,7 +121,8 @@ export function agentRoutes({ stores: { pool } }: ApiDeps): OpenAPIHono<AuthEnv>
       const { agentId } = c.req.valid('param');
       const outcome = await deleteAgent(pool, agentId);
       if (outcome === 'absent') throw new ApiError('not_found', `no agent ${agentId}`);
-      if (outcome !== 'deleted') throw new ApiError('invalid_state', `agent ${agentId} still answers numbers; reassign them first`, outcome);
+      if (outcome !== 'deleted')
+        throw new ApiError('invalid_state', `agent ${agentId} still answers numbers; reassign them first`, outcome);
       return c.body(null, 204);
     })
     .openapi(putNumberRoute, async (c) => {

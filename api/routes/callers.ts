@@ -11,21 +11,30 @@ const route = <R extends Parameters<typeof createRoute>[0]>(r: R) => createRoute
 const notFound = { 404: json(ErrorSchema, 'no such caller') };
 
 const putRoute = route({
-  method: 'put', path: '/{number}', summary: "Create or replace a caller's profile",
+  method: 'put',
+  path: '/{number}',
+  summary: "Create or replace a caller's profile",
   request: { params: NumberParam, body: body(CallerBody) },
   responses: { 201: json(CallerSchema, 'created'), 200: json(CallerSchema, 'replaced'), ...errors },
 });
 const patchRoute = route({
-  method: 'patch', path: '/{number}', summary: 'Change the given fields of a profile',
+  method: 'patch',
+  path: '/{number}',
+  summary: 'Change the given fields of a profile',
   request: { params: NumberParam, body: body(CallerPatch) },
   responses: { 200: json(CallerSchema), ...notFound, ...errors },
 });
 const getRoute = route({
-  method: 'get', path: '/{number}', summary: "A caller's profile",
-  request: { params: NumberParam }, responses: { 200: json(CallerSchema), ...notFound, ...errors },
+  method: 'get',
+  path: '/{number}',
+  summary: "A caller's profile",
+  request: { params: NumberParam },
+  responses: { 200: json(CallerSchema), ...notFound, ...errors },
 });
 const deleteRoute = route({
-  method: 'delete', path: '/{number}', summary: 'Delete a profile; with erase=transcripts also erase the text of its ended calls',
+  method: 'delete',
+  path: '/{number}',
+  summary: 'Delete a profile; with erase=transcripts also erase the text of its ended calls',
   request: { params: NumberParam, query: EraseQuery },
   responses: { 204: { description: 'deleted' }, 200: json(Erased, 'deleted, and transcripts erased'), ...notFound, ...errors },
 });
@@ -59,7 +68,8 @@ export function callerRoutes({ stores }: ApiDeps): OpenAPIHono<AuthEnv> {
       assertOwner(c.get('principal'), number);
       const existed = await deleteCaller(stores.pool, number);
       // Erasure is about the caller's conversations: it runs whether or not a profile was kept.
-      if (c.req.valid('query').erase === 'transcripts') return c.json({ erased: await eraseTranscripts(stores.pool, stores.redis, number) }, 200);
+      if (c.req.valid('query').erase === 'transcripts')
+        return c.json({ erased: await eraseTranscripts(stores.pool, stores.redis, number) }, 200);
       found(number, existed || null);
       return c.body(null, 204);
     });

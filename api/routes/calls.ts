@@ -13,54 +13,106 @@ import { CallFeed } from '../live/call-feed.js';
 import { openCallStream } from '../live/call-stream.js';
 import { bearer, body, callErrors, errors, json, router } from '../openapi.js';
 import {
-  CallIdParam, CallViewSchema, DropBody, DropForm, ErrorSchema, EventsPage, EventsQuery, EndBody, IdempotencyHeaders, MessageBody, MessageReplySchema, ResumeBody, StartCallBody,
-  StreamHeaders, StreamSchema, TurnsPage, TurnsQuery, VoiceTurnBody,
+  CallIdParam,
+  CallViewSchema,
+  DropBody,
+  DropForm,
+  ErrorSchema,
+  EventsPage,
+  EventsQuery,
+  EndBody,
+  IdempotencyHeaders,
+  MessageBody,
+  MessageReplySchema,
+  ResumeBody,
+  StartCallBody,
+  StreamHeaders,
+  StreamSchema,
+  TurnsPage,
+  TurnsQuery,
+  VoiceTurnBody,
 } from '../schemas.js';
 
 const tags = ['calls'];
 const route = <R extends Parameters<typeof createRoute>[0]>(r: R) => createRoute({ tags, security: bearer, ...r });
 
 const startRoute = route({
-  method: 'post', path: '/', summary: 'Start a call (idempotent on callId)',
+  method: 'post',
+  path: '/',
+  summary: 'Start a call (idempotent on callId)',
   request: { body: body(StartCallBody) },
   responses: { 201: json(CallViewSchema, 'started'), 200: json(CallViewSchema, 'already exists'), ...errors },
 });
-const getRoute = route({ method: 'get', path: '/{callId}', summary: 'The call view', request: { params: CallIdParam }, responses: { 200: json(CallViewSchema), ...callErrors } });
+const getRoute = route({
+  method: 'get',
+  path: '/{callId}',
+  summary: 'The call view',
+  request: { params: CallIdParam },
+  responses: { 200: json(CallViewSchema), ...callErrors },
+});
 const turnsRoute = route({
-  method: 'get', path: '/{callId}/turns', summary: 'The transcript, oldest first, cursor-paginated',
-  request: { params: CallIdParam, query: TurnsQuery }, responses: { 200: json(TurnsPage), ...callErrors },
+  method: 'get',
+  path: '/{callId}/turns',
+  summary: 'The transcript, oldest first, cursor-paginated',
+  request: { params: CallIdParam, query: TurnsQuery },
+  responses: { 200: json(TurnsPage), ...callErrors },
 });
 const eventsRoute = route({
-  method: 'get', path: '/{callId}/events', summary: "The call's audit trail, oldest first, cursor-paginated",
-  request: { params: CallIdParam, query: EventsQuery }, responses: { 200: json(EventsPage), ...callErrors },
+  method: 'get',
+  path: '/{callId}/events',
+  summary: "The call's audit trail, oldest first, cursor-paginated",
+  request: { params: CallIdParam, query: EventsQuery },
+  responses: { 200: json(EventsPage), ...callErrors },
 });
 const messageRoute = route({
-  method: 'post', path: '/{callId}/messages', summary: "Send a chat message; returns the assistant's reply",
+  method: 'post',
+  path: '/{callId}/messages',
+  summary: "Send a chat message; returns the assistant's reply",
   request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(MessageBody) },
   responses: { 200: json(MessageReplySchema), 410: json(ErrorSchema, 'resume window expired'), ...callErrors },
 });
 const voiceTurnRoute = route({
-  method: 'post', path: '/{callId}/turns', summary: 'Record a transcribed voice turn',
-  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(VoiceTurnBody) }, responses: { 202: json(CallViewSchema.pick({ callId: true }), 'accepted'), ...callErrors },
+  method: 'post',
+  path: '/{callId}/turns',
+  summary: 'Record a transcribed voice turn',
+  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(VoiceTurnBody) },
+  responses: { 202: json(CallViewSchema.pick({ callId: true }), 'accepted'), ...callErrors },
 });
 const streamRoute = route({
-  method: 'get', path: '/{callId}/stream', summary: 'Live updates as Server-Sent Events (call views and turns; Last-Event-ID resumes after a turn)',
+  method: 'get',
+  path: '/{callId}/stream',
+  summary: 'Live updates as Server-Sent Events (call views and turns; Last-Event-ID resumes after a turn)',
   request: { params: CallIdParam, headers: StreamHeaders },
   responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: StreamSchema } } }, ...callErrors },
 });
 const dropRoute = route({
-  method: 'post', path: '/{callId}/drop', summary: 'Report a disconnect (JSON, or a form with access_token from a closing page)',
+  method: 'post',
+  path: '/{callId}/drop',
+  summary: 'Report a disconnect (JSON, or a form with access_token from a closing page)',
   request: {
-    params: CallIdParam, headers: IdempotencyHeaders,
-    body: { content: { 'application/json': { schema: DropBody }, 'application/x-www-form-urlencoded': { schema: DropForm } }, required: false },
+    params: CallIdParam,
+    headers: IdempotencyHeaders,
+    body: {
+      content: { 'application/json': { schema: DropBody }, 'application/x-www-form-urlencoded': { schema: DropForm } },
+      required: false,
+    },
   },
   responses: { 200: json(CallViewSchema), ...callErrors },
 });
 const resumeRoute = route({
-  method: 'post', path: '/{callId}/resume', summary: 'Resume a dropped call within its window',
-  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(ResumeBody, false) }, responses: { 200: json(CallViewSchema), 410: json(ErrorSchema, 'resume window expired'), ...callErrors },
+  method: 'post',
+  path: '/{callId}/resume',
+  summary: 'Resume a dropped call within its window',
+  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(ResumeBody, false) },
+  responses: { 200: json(CallViewSchema), 410: json(ErrorSchema, 'resume window expired'), ...callErrors },
 });
-const endRoute = route({ method: 'post', path: '/{callId}/end', summary: 'End the call with a disposition', request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(EndBody, false) }, responses: { 200: json(CallViewSchema), ...callErrors } });
+const endRoute = route({
+  method: 'post',
+  path: '/{callId}/end',
+  summary: 'End the call with a disposition',
+  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(EndBody, false) },
+  responses: { 200: json(CallViewSchema), ...callErrors },
+});
 
 /** A client-supplied key, or the Idempotency-Key header, or a fresh one: every event carries a key. */
 function eventKey(given: string | undefined, header: string | undefined, kind: string): string {
@@ -69,7 +121,14 @@ function eventKey(given: string | undefined, header: string | undefined, kind: s
 
 const HEARTBEAT_MS = 15_000;
 
-export function callRoutes({ gateway, stores, outboundCalls, logger, feed = new CallFeed(stores.redis, logger), streamHeartbeatMs = HEARTBEAT_MS }: ApiDeps): OpenAPIHono<AuthEnv> {
+export function callRoutes({
+  gateway,
+  stores,
+  outboundCalls,
+  logger,
+  feed = new CallFeed(stores.redis, logger),
+  streamHeartbeatMs = HEARTBEAT_MS,
+}: ApiDeps): OpenAPIHono<AuthEnv> {
   const streams = { stores, feed, logger, heartbeatMs: streamHeartbeatMs, isRunning: (callId: string) => gateway.isRunning(callId) };
   /** Loads the call and checks the principal may reach it. */
   async function owned(principal: Principal, callId: string): Promise<CallView> {
@@ -89,33 +148,41 @@ export function callRoutes({ gateway, stores, outboundCalls, logger, feed = new 
 
   const r = router<AuthEnv>();
   r.openapi(startRoute, async (c) => {
-      const input = c.req.valid('json');
-      const principal = c.get('principal');
-      const dial = input.direction === 'outbound';
-      if (dial) {
-        // Dialing reaches any number at the account's expense: operators only.
-        if (principal.kind !== 'admin') throw new ApiError('forbidden', 'only operators place outbound calls');
-        if (!outboundCalls) throw new ApiError('invalid_request', 'outbound calling is not configured');
-      }
-      const from = input.from ?? (principal.kind === 'caller' ? principal.number : undefined);
-      if (!from) throw new ApiError('invalid_request', 'from is required', [{ path: 'from', message: 'Required' }]);
-      assertOwner(principal, from);
-      const callId = input.callId ?? randomUUID();
-      const existing = input.callId ? await readCall(stores, callId) : null;
-      if (existing) assertOwner(principal, existing.from);
-      // The caller's profile and the call's agent come with it; a repeat of an existing call ignores them.
-      const prepared = await prepareStart(
-        stores,
-        {
-          callId, channel: input.channel, direction: input.direction, from, to: input.to ?? null, provider: dial ? 'twilio' : null,
-          answered: input.answered ?? input.channel === 'chat', metadata: input.metadata ?? {}, key: `start:${callId}`, ...(dial ? { dial } : {}),
-        },
-        input.agentId,
-      );
-      const { created, call } = await gateway.start(prepared.start, prepared.config);
-      assertOwner(principal, call.from);
-      return c.json(call, created ? 201 : 200);
-    })
+    const input = c.req.valid('json');
+    const principal = c.get('principal');
+    const dial = input.direction === 'outbound';
+    if (dial) {
+      // Dialing reaches any number at the account's expense: operators only.
+      if (principal.kind !== 'admin') throw new ApiError('forbidden', 'only operators place outbound calls');
+      if (!outboundCalls) throw new ApiError('invalid_request', 'outbound calling is not configured');
+    }
+    const from = input.from ?? (principal.kind === 'caller' ? principal.number : undefined);
+    if (!from) throw new ApiError('invalid_request', 'from is required', [{ path: 'from', message: 'Required' }]);
+    assertOwner(principal, from);
+    const callId = input.callId ?? randomUUID();
+    const existing = input.callId ? await readCall(stores, callId) : null;
+    if (existing) assertOwner(principal, existing.from);
+    // The caller's profile and the call's agent come with it; a repeat of an existing call ignores them.
+    const prepared = await prepareStart(
+      stores,
+      {
+        callId,
+        channel: input.channel,
+        direction: input.direction,
+        from,
+        to: input.to ?? null,
+        provider: dial ? 'twilio' : null,
+        answered: input.answered ?? input.channel === 'chat',
+        metadata: input.metadata ?? {},
+        key: `start:${callId}`,
+        ...(dial ? { dial } : {}),
+      },
+      input.agentId,
+    );
+    const { created, call } = await gateway.start(prepared.start, prepared.config);
+    assertOwner(principal, call.from);
+    return c.json(call, created ? 201 : 200);
+  })
     .openapi(getRoute, async (c) => c.json(await owned(c.get('principal'), c.req.valid('param').callId), 200))
     .openapi(turnsRoute, async (c) => {
       const call = await owned(c.get('principal'), c.req.valid('param').callId);

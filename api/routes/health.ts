@@ -8,11 +8,17 @@ import { ErrorSchema } from '../schemas.js';
 export const CHECK_TIMEOUT_MS = 2_000;
 
 const healthRoute = createRoute({
-  method: 'get', path: '/healthz', tags: ['ops'], summary: 'Liveness',
+  method: 'get',
+  path: '/healthz',
+  tags: ['ops'],
+  summary: 'Liveness',
   responses: { 200: json(z.object({ status: z.literal('ok') }).openapi('Health')) },
 });
 const readyRoute = createRoute({
-  method: 'get', path: '/readyz', tags: ['ops'], summary: 'Readiness: every dependency answers within 2 seconds',
+  method: 'get',
+  path: '/readyz',
+  tags: ['ops'],
+  summary: 'Readiness: every dependency answers within 2 seconds',
   responses: {
     200: json(z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.literal('ok')) }).openapi('Ready')),
     503: json(ErrorSchema, 'a dependency is down; details.checks says which'),
@@ -40,7 +46,9 @@ export function healthRoutes({ checks }: ApiDeps, timeoutMs = CHECK_TIMEOUT_MS):
     .openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(readyRoute, async (c) => {
       const names = Object.keys(checks);
-      const results = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await probe(checks[name]!, timeoutMs)] as const)));
+      const results = Object.fromEntries(
+        await Promise.all(names.map(async (name) => [name, await probe(checks[name]!, timeoutMs)] as const)),
+      );
       const down = names.filter((name) => results[name] !== 'ok');
       if (down.length) throw new ApiError('unavailable', `not ready: ${down.join(', ')} down`, { checks: results });
       return c.json({ status: 'ready' as const, checks: results as Record<string, 'ok'> }, 200);

@@ -12,12 +12,18 @@ const route = <R extends Parameters<typeof createRoute>[0]>(r: R) =>
   createRoute({ tags: ['operators'], security: bearer, middleware: [requireAdmin] as const, ...r });
 
 const listRoute = route({
-  method: 'get', path: '/calls', summary: 'List calls, newest first, filtered and cursor-paginated (operators)',
-  request: { query: ListCallsQuery }, responses: { 200: json(CallsPage), ...errors },
+  method: 'get',
+  path: '/calls',
+  summary: 'List calls, newest first, filtered and cursor-paginated (operators)',
+  request: { query: ListCallsQuery },
+  responses: { 200: json(CallsPage), ...errors },
 });
 const statsRoute = route({
-  method: 'get', path: '/stats', summary: 'Live counts, resume and abandon rates, durations, calls per day (operators)',
-  request: { query: StatsQuery }, responses: { 200: json(StatsSchema), ...errors },
+  method: 'get',
+  path: '/stats',
+  summary: 'Live counts, resume and abandon rates, durations, calls per day (operators)',
+  request: { query: StatsQuery },
+  responses: { 200: json(StatsSchema), ...errors },
 });
 
 export function operatorRoutes({ stores }: ApiDeps): OpenAPIHono<AuthEnv> {

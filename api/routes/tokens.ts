@@ -6,7 +6,11 @@ import { bearer, body, errors, json, router } from '../openapi.js';
 import { TokenRequest, TokenSchema } from '../schemas.js';
 
 const mintRoute = createRoute({
-  method: 'post', path: '/tokens', tags: ['auth'], security: bearer, middleware: [requireAdmin] as const,
+  method: 'post',
+  path: '/tokens',
+  tags: ['auth'],
+  security: bearer,
+  middleware: [requireAdmin] as const,
   summary: "Mint a chat client's JWT for a caller number (operators)",
   request: { body: body(TokenRequest) },
   responses: { 201: json(TokenSchema, 'minted'), ...errors },

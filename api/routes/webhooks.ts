@@ -29,10 +29,17 @@ function feedSignature(settings: WebhookSettings): MiddlewareHandler {
 export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
   const { gateway, stores } = deps;
   const eventsRoute = createRoute({
-    method: 'post', path: '/events', tags: ['webhooks'], summary: 'Generic signed call events from the agent pipeline',
+    method: 'post',
+    path: '/events',
+    tags: ['webhooks'],
+    summary: 'Generic signed call events from the agent pipeline',
     middleware: [feedSignature(deps.webhooks)],
     request: { headers: FeedSignatureHeader, body: { content: { 'application/json': { schema: FeedEvent } }, required: true } },
-    responses: { 202: json(Accepted, 'accepted'), 404: json(ErrorSchema, 'no such call yet: deliver call.started first, then retry'), ...webhookErrors },
+    responses: {
+      202: json(Accepted, 'accepted'),
+      404: json(ErrorSchema, 'no such call yet: deliver call.started first, then retry'),
+      ...webhookErrors,
+    },
   });
 
   // Adding a provider is its adapter and one line here.

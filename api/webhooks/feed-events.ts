@@ -7,9 +7,17 @@ type Started = Extract<FeedEvent, { type: 'call.started' }>;
 export function feedStart(e: Started): StartCall {
   const { channel, direction, from, to } = e.data;
   return {
-    callId: e.callId, channel, direction, from, to: to ?? null, provider: null,
+    callId: e.callId,
+    channel,
+    direction,
+    from,
+    to: to ?? null,
+    provider: null,
     // Voice rings until call.answered; chat is a conversation from the start.
-    answered: channel === 'chat', metadata: {}, key: e.eventId, at: e.at,
+    answered: channel === 'chat',
+    metadata: {},
+    key: e.eventId,
+    at: e.at,
   };
 }
 

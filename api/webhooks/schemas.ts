@@ -9,15 +9,27 @@ export const phoneNumber = text().min(1).max(200);
 
 const err = (description: string) => json(ErrorSchema, description);
 /** The error answers every webhook may give; providers retry them (a 401 until the secret is right). */
-export const webhookErrors = { 400: err('invalid payload'), 401: err('missing or invalid signature or credentials'), 413: err('body too large'), 503: err('a dependency is unavailable; retry') };
+export const webhookErrors = {
+  400: err('invalid payload'),
+  401: err('missing or invalid signature or credentials'),
+  413: err('body too large'),
+  503: err('a dependency is unavailable; retry'),
+};
 
 export const FeedSignatureHeader = z.object({
-  'x-signature': z.string().openapi({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256(WEBHOOK_SECRET, t + "." + raw body)>', example: 't=1700000000,v1=5f2b0e3c9a4d7e18b6c2f0a9d8e7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9' }),
+  'x-signature': z.string().openapi({
+    description: 't=<unix seconds>,v1=<hex HMAC-SHA256(WEBHOOK_SECRET, t + "." + raw body)>',
+    example: 't=1700000000,v1=5f2b0e3c9a4d7e18b6c2f0a9d8e7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9',
+  }),
 });
 
 const base = {
   eventId: text().min(1).max(200).openapi({ description: 'idempotency key: a repeated event changes nothing' }),
-  callId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, . _ : - only'),
+  callId: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits, . _ : - only'),
   at: time().optional(),
 };
 const event = <T extends string, D extends z.ZodType>(type: T, data: D) => z.object({ ...base, type: z.literal(type), data });
@@ -25,7 +37,15 @@ const none = z.object({}).default({});
 
 export const FeedEvent = z
   .discriminatedUnion('type', [
-    event('call.started', z.object({ channel: z.enum(CHANNELS), from: phoneNumber, to: phoneNumber.nullable().optional(), direction: z.enum(DIRECTIONS).default('inbound') })),
+    event(
+      'call.started',
+      z.object({
+        channel: z.enum(CHANNELS),
+        from: phoneNumber,
+        to: phoneNumber.nullable().optional(),
+        direction: z.enum(DIRECTIONS).default('inbound'),
+      }),
+    ),
     event('call.answered', none),
     event('call.turn', z.object({ role: z.enum(ROLES), text: text().min(1).max(8000) })),
     event('call.dropped', z.object({ reason: text().max(200).optional() }).default({})),

@@ -60,7 +60,12 @@ export async function deliver(settings: ClientSettings, path: string, payload: o
       // The feed's signature carries a timestamp: a retry signs again, as a sender does.
       if (auth === 'feed') headers['x-signature'] = signFeedBody(secrets.WEBHOOK_SECRET, body);
       else headers.authorization = `Bearer ${secrets.ADMIN_API_KEY}`;
-      const res = await fetch(`${settings.apiUrl}${path}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(settings.requestTimeoutMs) });
+      const res = await fetch(`${settings.apiUrl}${path}`, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(settings.requestTimeoutMs),
+      });
       const text = await res.text();
       const json = parse(text);
       if (res.ok) return { ok: true, status: res.status, body: json };
@@ -149,7 +154,12 @@ export async function runVoice(s: LoadSettings, conv: Conversation, from: string
     const m: Message = { key: `${callId}-t${i}`, text: `utterance ${i}`, index: i, sentAt: Date.now() };
     conv.messages.push(m);
     const role = i % 2 ? 'user' : 'assistant';
-    const out = await deliver(s, '/v1/webhooks/events', { eventId: m.key, type: 'call.turn', callId, data: { role, text: m.text } }, 'feed');
+    const out = await deliver(
+      s,
+      '/v1/webhooks/events',
+      { eventId: m.key, type: 'call.turn', callId, data: { role, text: m.text } },
+      'feed',
+    );
     if (!out.ok) {
       m.refused = out.reason;
       return;

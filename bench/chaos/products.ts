@@ -102,7 +102,10 @@ export class Products {
         if (left <= 0) throw new Error(`${slot.role} is not serving after ${timeoutMs / 1000} s`);
         // A slot whose process died is being restarted by watch(): wait for its successor.
         const proc = slot.proc;
-        const ok = await this.serving(proc, left).then(() => true, () => false);
+        const ok = await this.serving(proc, left).then(
+          () => true,
+          () => false,
+        );
         if (ok) break;
         await sleep(500);
       }
@@ -130,7 +133,10 @@ export class Products {
   }
 
   private async polls(pid: number): Promise<boolean> {
-    const { pollers } = await this.o.connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: this.o.taskQueue } });
+    const { pollers } = await this.o.connection.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: this.o.taskQueue },
+    });
     // A worker's identity is `<pid>@<host>`; a killed worker's poller stays listed for a while, so match the pid.
     return (pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`));
   }

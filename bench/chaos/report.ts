@@ -41,15 +41,43 @@ const ms = (x: number | undefined) => (x === undefined ? '-' : x < 1000 ? `${Mat
 const pair = (l: Figures['latencyMs']['all']) => (l ? `${ms(l.p50)} / ${ms(l.p99)}` : '-');
 
 export function renderTable(results: ScenarioResult[], header: string): string {
-  const head = ['scenario', 'sent', 'accepted', 'lost', 'doubled', 'seq gaps', 'misordered', 'p50', 'p99', 'chat p50 / p99', 'feed p50 / p99', 'client errors (attempts, by kind)', 'goals'];
+  const head = [
+    'scenario',
+    'sent',
+    'accepted',
+    'lost',
+    'doubled',
+    'seq gaps',
+    'misordered',
+    'p50',
+    'p99',
+    'chat p50 / p99',
+    'feed p50 / p99',
+    'client errors (attempts, by kind)',
+    'goals',
+  ];
   const rows = results.map((r) => {
     const f = r.figures;
-    const errors = Object.entries(r.errors).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} x${n}`).join(', ') || 'none';
+    const errors =
+      Object.entries(r.errors)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} x${n}`)
+        .join(', ') || 'none';
     const n = (x: number | undefined) => (x === undefined ? '-' : String(x));
     return [
-      r.name, n(f?.sent), n(f?.accepted), n(f?.lost), n(f?.doubled), n(f?.gaps), n(f?.misordered),
-      ms(f?.latencyMs.all?.p50), ms(f?.latencyMs.all?.p99), pair(f?.latencyMs.chat ?? null), pair(f?.latencyMs.voice ?? null),
-      errors, r.goalsMissed.length ? `MISSED: ${r.goalsMissed.join(', ')}` : 'met',
+      r.name,
+      n(f?.sent),
+      n(f?.accepted),
+      n(f?.lost),
+      n(f?.doubled),
+      n(f?.gaps),
+      n(f?.misordered),
+      ms(f?.latencyMs.all?.p50),
+      ms(f?.latencyMs.all?.p99),
+      pair(f?.latencyMs.chat ?? null),
+      pair(f?.latencyMs.voice ?? null),
+      errors,
+      r.goalsMissed.length ? `MISSED: ${r.goalsMissed.join(', ')}` : 'met',
     ];
   });
   const lines = [header, '', `| ${head.join(' | ')} |`, `|${head.map((h, i) => (i && i < 11 ? '---:' : '---')).join('|')}|`];

@@ -41,9 +41,10 @@ export async function settle(pool: pg.Pool, conversations: Conversation[], timeo
   const expected = conversations.reduce((n, c) => n + c.messages.filter((m) => m.acceptedAt).length * (c.channel === 'chat' ? 2 : 1), 0);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const n = await pool
-      .query<{ n: number }>('SELECT count(*)::int AS n FROM turns WHERE call_id = ANY($1)', [ids])
-      .then((r) => r.rows[0]!.n, () => -1);
+    const n = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM turns WHERE call_id = ANY($1)', [ids]).then(
+      (r) => r.rows[0]!.n,
+      () => -1,
+    );
     if (n >= expected) return true;
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -52,15 +53,32 @@ export async function settle(pool: pg.Pool, conversations: Conversation[], timeo
 
 export async function verify(pool: pg.Pool, conversations: Conversation[]): Promise<Figures> {
   const ids = conversations.map((c) => c.callId);
-  const { rows: turns } = await pool.query<TurnRow>('SELECT call_id, seq, role, text FROM turns WHERE call_id = ANY($1) ORDER BY call_id, seq', [ids]);
-  const { rows: calls } = await pool.query<{ call_id: string; turn_count: number }>('SELECT call_id, turn_count FROM calls WHERE call_id = ANY($1)', [ids]);
+  const { rows: turns } = await pool.query<TurnRow>(
+    'SELECT call_id, seq, role, text FROM turns WHERE call_id = ANY($1) ORDER BY call_id, seq',
+    [ids],
+  );
+  const { rows: calls } = await pool.query<{ call_id: string; turn_count: number }>(
+    'SELECT call_id, turn_count FROM calls WHERE call_id = ANY($1)',
+    [ids],
+  );
   const byCall = new Map<string, TurnRow[]>();
   for (const t of turns) byCall.set(t.call_id, [...(byCall.get(t.call_id) ?? []), t]);
   const turnCount = new Map(calls.map((c) => [c.call_id, c.turn_count]));
 
   const f: Figures = {
-    conversations: conversations.length, setupFailed: 0, sent: 0, accepted: 0, lost: 0, doubled: 0, gaps: 0, misordered: 0,
-    replyMismatch: 0, foreign: 0, storedUnaccepted: 0, latencyMs: { all: null, chat: null, voice: null }, examples: [],
+    conversations: conversations.length,
+    setupFailed: 0,
+    sent: 0,
+    accepted: 0,
+    lost: 0,
+    doubled: 0,
+    gaps: 0,
+    misordered: 0,
+    replyMismatch: 0,
+    foreign: 0,
+    storedUnaccepted: 0,
+    latencyMs: { all: null, chat: null, voice: null },
+    examples: [],
   };
   const example = (line: string) => f.examples.length < 20 && f.examples.push(line);
   const latency = { chat: [] as number[], voice: [] as number[] };
@@ -145,13 +163,20 @@ export async function verify(pool: pg.Pool, conversations: Conversation[]): Prom
 /** Calls whose view through the API (Redis first, PostgreSQL behind it) disagrees with PostgreSQL on the turn count. */
 export async function viewMismatches(apiUrl: string, adminKey: string, pool: pg.Pool, conversations: Conversation[]): Promise<string[]> {
   const ids = conversations.filter((c) => !c.setupFailed).map((c) => c.callId);
-  const { rows } = await pool.query<{ call_id: string; turn_count: number }>('SELECT call_id, turn_count FROM calls WHERE call_id = ANY($1)', [ids]);
+  const { rows } = await pool.query<{ call_id: string; turn_count: number }>(
+    'SELECT call_id, turn_count FROM calls WHERE call_id = ANY($1)',
+    [ids],
+  );
   const stored = new Map(rows.map((r) => [r.call_id, r.turn_count]));
   const out: string[] = [];
   for (const id of ids) {
-    const res = await fetch(`${apiUrl}/v1/calls/${id}`, { headers: { authorization: `Bearer ${adminKey}` }, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${apiUrl}/v1/calls/${id}`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+      signal: AbortSignal.timeout(10_000),
+    });
     const view = (await res.json()) as { turnCount?: number };
-    if (!res.ok || view.turnCount !== stored.get(id)) out.push(`${id}: API view ${res.status} turnCount ${view.turnCount}, PostgreSQL turn_count ${stored.get(id)}`);
+    if (!res.ok || view.turnCount !== stored.get(id))
+      out.push(`${id}: API view ${res.status} turnCount ${view.turnCount}, PostgreSQL turn_count ${stored.get(id)}`);
   }
   return out;
 }

@@ -38,8 +38,17 @@ export interface CallView {
 export class DemoError extends Error {}
 
 export class HttpError extends DemoError {
-  constructor(method: string, path: string, readonly status: number, body: string) {
-    const secrets = path.includes('/webhooks/twilio') ? 'TWILIO_AUTH_TOKEN (and PUBLIC_BASE_URL behind a proxy)' : path.includes('/webhooks/') ? 'WEBHOOK_SECRET' : 'ADMIN_API_KEY';
+  constructor(
+    method: string,
+    path: string,
+    readonly status: number,
+    body: string,
+  ) {
+    const secrets = path.includes('/webhooks/twilio')
+      ? 'TWILIO_AUTH_TOKEN (and PUBLIC_BASE_URL behind a proxy)'
+      : path.includes('/webhooks/')
+        ? 'WEBHOOK_SECRET'
+        : 'ADMIN_API_KEY';
     const hint = status === 401 ? `\nSet ${secrets} to the running API's value.` : '';
     super(`${method} ${path} answered ${status}: ${body.slice(0, 300) || '(empty body)'}${hint}`);
   }
@@ -50,7 +59,13 @@ const reason = (err: unknown) => {
   return cause?.code ?? cause?.message ?? (err as Error).message;
 };
 
-async function send<T>(method: string, path: string, body: string | undefined, headers: Record<string, string>, expect: number[]): Promise<T> {
+async function send<T>(
+  method: string,
+  path: string,
+  body: string | undefined,
+  headers: Record<string, string>,
+  expect: number[],
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(api + path, { method, body, headers, signal: AbortSignal.timeout(30_000) });
@@ -81,14 +96,24 @@ export async function checkApi(): Promise<string> {
   }
   if (!res.ok) throw new DemoError(`${api}/healthz answered ${res.status}: is this the Callwright API?\n${hint}`);
   const ready = await fetch(`${api}/readyz`, { signal: AbortSignal.timeout(10_000) });
-  const body = (await ready.json().catch(() => ({}))) as { checks?: Record<string, string>; error?: { details?: { checks?: Record<string, string> } } };
+  const body = (await ready.json().catch(() => ({}))) as {
+    checks?: Record<string, string>;
+    error?: { details?: { checks?: Record<string, string> } };
+  };
   const checks = body.checks ?? body.error?.details?.checks ?? {};
-  if (!ready.ok) throw new DemoError(`The API is up but not ready: ${JSON.stringify(checks)}.\nWait for \`npm start\` to finish starting, or check its log.`);
+  if (!ready.ok)
+    throw new DemoError(
+      `The API is up but not ready: ${JSON.stringify(checks)}.\nWait for \`npm start\` to finish starting, or check its log.`,
+    );
   return Object.keys(checks).join(', ');
 }
 
 /** Polls the call view until `done` holds or the deadline passes: webhooks are applied asynchronously. */
-export async function waitFor(callId: string, done: (call: CallView) => boolean, timeoutMs = 20_000): Promise<{ call: CallView | null; reached: boolean }> {
+export async function waitFor(
+  callId: string,
+  done: (call: CallView) => boolean,
+  timeoutMs = 20_000,
+): Promise<{ call: CallView | null; reached: boolean }> {
   const deadline = Date.now() + timeoutMs;
   let call: CallView | null = null;
   for (;;) {
@@ -112,13 +137,26 @@ export class TwilioLeg {
   private sequence = 0;
   private answeredAt = 0;
 
-  constructor(readonly from: string, readonly to: string, readonly direction: 'inbound' | 'outbound-api' = 'inbound') {}
+  constructor(
+    readonly from: string,
+    readonly to: string,
+    readonly direction: 'inbound' | 'outbound-api' = 'inbound',
+  ) {}
 
   async status(status: TwilioStatus): Promise<void> {
     const params: Record<string, string> = {
-      AccountSid: ACCOUNT_SID, ApiVersion: '2010-04-01', CallbackSource: 'call-progress-events',
-      CallSid: this.sid, CallStatus: status, Direction: this.direction, From: this.from, Caller: this.from, To: this.to, Called: this.to,
-      SequenceNumber: String(this.sequence++), Timestamp: new Date().toUTCString().replace('GMT', '+0000'),
+      AccountSid: ACCOUNT_SID,
+      ApiVersion: '2010-04-01',
+      CallbackSource: 'call-progress-events',
+      CallSid: this.sid,
+      CallStatus: status,
+      Direction: this.direction,
+      From: this.from,
+      Caller: this.from,
+      To: this.to,
+      Called: this.to,
+      SequenceNumber: String(this.sequence++),
+      Timestamp: new Date().toUTCString().replace('GMT', '+0000'),
     };
     if (status === 'in-progress') this.answeredAt = Date.now();
     if (status === 'completed') params.CallDuration = String(Math.round((Date.now() - this.answeredAt) / 1000));

@@ -43,15 +43,29 @@ export function printTable(rows: Row[]): void {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const numeric = (i: number) => i >= 6;
-  const line = (cells: string[]) => cells.map((c, i) => (numeric(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   console.log(`\n${line(head)}\n${widths.map((w) => '─'.repeat(w)).join('  ')}`);
   for (const r of body) console.log(line(r));
   for (const { scenario, call, ok } of rows) {
-    if (!ok) console.log(`✗ ${scenario.callId}: expected ${describe(scenario.expected)}; the API says ${call ? describe(actual(call)) : 'no such call'}`);
+    if (!ok)
+      console.log(
+        `✗ ${scenario.callId}: expected ${describe(scenario.expected)}; the API says ${call ? describe(actual(call)) : 'no such call'}`,
+      );
   }
 }
 
-const actual = (c: CallView): Expected => ({ status: c.status, disposition: c.disposition, turns: c.turnCount, drops: c.dropCount, resumes: c.resumeCount, legs: c.legs.length });
+const actual = (c: CallView): Expected => ({
+  status: c.status,
+  disposition: c.disposition,
+  turns: c.turnCount,
+  drops: c.dropCount,
+  resumes: c.resumeCount,
+  legs: c.legs.length,
+});
 const describe = (e: Expected) =>
   `${state(e.status, e.disposition)}, ${e.turns} turns, ${e.drops} drops, ${e.resumes} resumes${e.legs === undefined ? '' : `, ${e.legs} legs`}`;
 

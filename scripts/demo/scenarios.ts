@@ -19,8 +19,12 @@ export interface Scenario {
 }
 
 export const meets = (call: CallView, e: Expected) =>
-  call.status === e.status && call.disposition === e.disposition && call.turnCount === e.turns &&
-  call.dropCount === e.drops && call.resumeCount === e.resumes && (e.legs === undefined || call.legs.length === e.legs);
+  call.status === e.status &&
+  call.disposition === e.disposition &&
+  call.turnCount === e.turns &&
+  call.dropCount === e.drops &&
+  call.resumeCount === e.resumes &&
+  (e.legs === undefined || call.legs.length === e.legs);
 
 /** Problems the table cannot show, such as a reply that forgot the caller's name. */
 export const problems: string[] = [];
@@ -47,7 +51,10 @@ async function talk(callId: string, lines: [role: 'user' | 'assistant', text: st
 
 async function until(callId: string, what: string, done: (c: CallView) => boolean): Promise<CallView> {
   const { call, reached } = await waitFor(callId, done);
-  if (!reached) throw new DemoError(`call ${callId} did not become ${what} within 20s (now: ${call ? `${call.status}, ${call.turnCount} turns` : 'unknown'})`);
+  if (!reached)
+    throw new DemoError(
+      `call ${callId} did not become ${what} within 20s (now: ${call ? `${call.status}, ${call.turnCount} turns` : 'unknown'})`,
+    );
   return call!;
 }
 
@@ -80,7 +87,11 @@ export async function voiceCalledBack(): Promise<Scenario> {
   await feedEvent({ eventId: `evt_${first.sid}_end`, type: 'call.ended', callId: first.sid, data: { disposition: 'completed' } });
   await back.status('completed');
   log('  pipeline call.ended (completed), then Twilio completed for the callback leg');
-  return { callId: first.sid, name: 'voice: dropped, called back', expected: { status: 'ended', disposition: 'completed', turns: 5, drops: 1, resumes: 1, legs: 2 } };
+  return {
+    callId: first.sid,
+    name: 'voice: dropped, called back',
+    expected: { status: 'ended', disposition: 'completed', turns: 5, drops: 1, resumes: 1, legs: 2 },
+  };
 }
 
 /** An inbound voice call that drops and is never called back: it waits out its window. */
@@ -94,7 +105,11 @@ export async function voiceDropped(): Promise<Scenario> {
   ]);
   await leg.status('completed');
   log('  Twilio completed → dropped; nobody calls back');
-  return { callId: leg.sid, name: 'voice: dropped, no callback', expected: { status: 'dropped', disposition: null, turns: 2, drops: 1, resumes: 0, legs: 1 } };
+  return {
+    callId: leg.sid,
+    name: 'voice: dropped, no callback',
+    expected: { status: 'dropped', disposition: null, turns: 2, drops: 1, resumes: 0, legs: 1 },
+  };
 }
 
 /** A chat client (with its own JWT) tells its name, drops, comes back and is still known. */
@@ -107,7 +122,10 @@ export async function chat(run: string, name: string, explicitResume: boolean): 
   log(`\n▸ Chat ${callId} from ${mask(from)} (the client's own JWT)`);
   let n = 0;
   const say = async (text: string) => {
-    const { reply } = await request<{ reply: { text: string } }>('POST', `${path}/messages`, { token, json: { text, messageId: `${callId}-m${++n}` } });
+    const { reply } = await request<{ reply: { text: string } }>('POST', `${path}/messages`, {
+      token,
+      json: { text, messageId: `${callId}-m${++n}` },
+    });
     log(`    caller    │ ${text}\n    assistant │ ${reply.text}`);
     return reply.text;
   };
@@ -126,7 +144,11 @@ export async function chat(run: string, name: string, explicitResume: boolean): 
   if (!explicitResume) await say('Thanks, bye!');
   await request('POST', `${path}/end`, { token, json: { disposition: 'completed' } });
   log('  the client ends the conversation');
-  return { callId, name: explicitResume ? 'chat: drop, /resume' : 'chat: drop, message resumes', expected: { status: 'ended', disposition: 'completed', turns, drops: 1, resumes: 1 } };
+  return {
+    callId,
+    name: explicitResume ? 'chat: drop, /resume' : 'chat: drop, message resumes',
+    expected: { status: 'ended', disposition: 'completed', turns, drops: 1, resumes: 1 },
+  };
 }
 
 /** An outbound call that never connects: Twilio reports busy or no-answer. */
@@ -135,5 +157,9 @@ export async function unanswered(outcome: 'busy' | 'no-answer'): Promise<Scenari
   for (const s of ['initiated', 'ringing', outcome] as const) await leg.status(s);
   log(`\n▸ Outbound call ${short(leg.sid)} to ${mask(leg.to)}: Twilio initiated → ringing → ${outcome}`);
   const disposition = outcome === 'busy' ? 'busy' : 'no_answer';
-  return { callId: leg.sid, name: `voice: outbound, ${outcome}`, expected: { status: 'ended', disposition, turns: 0, drops: 0, resumes: 0, legs: 1 } };
+  return {
+    callId: leg.sid,
+    name: `voice: outbound, ${outcome}`,
+    expected: { status: 'ended', disposition, turns: 0, drops: 0, resumes: 0, legs: 1 },
+  };
 }

@@ -42,7 +42,9 @@ export async function snapshot(pool: pg.Pool): Promise<Snapshot> {
       (SELECT count(*) FROM turns t WHERE t.call_id = c.call_id)::int AS turns,
       (SELECT count(*) FROM call_events e WHERE e.call_id = c.call_id AND e.applied AND e.type <> 'timeout')::int AS applied
     FROM calls c`);
-  const calls = new Map(rows.map((r) => [r.call_id, { callId: r.call_id, from: r.from_number, legs: r.legs, turns: r.turns, applied: r.applied }]));
+  const calls = new Map(
+    rows.map((r) => [r.call_id, { callId: r.call_id, from: r.from_number, legs: r.legs, turns: r.turns, applied: r.applied }]),
+  );
   const callers = new Set((await pool.query<{ number: string }>('SELECT number FROM callers')).rows.map((r) => r.number));
   return { counts, calls, callers };
 }
@@ -53,7 +55,9 @@ export async function settle(pool: pg.Pool, quietMs = 3_000, limitMs = 120_000):
   let last = '';
   let since = Date.now();
   while (Date.now() < deadline) {
-    const { rows } = await pool.query('SELECT (SELECT count(*) FROM calls) AS a, (SELECT count(*) FROM call_events) AS b, (SELECT count(*) FROM turns) AS c');
+    const { rows } = await pool.query(
+      'SELECT (SELECT count(*) FROM calls) AS a, (SELECT count(*) FROM call_events) AS b, (SELECT count(*) FROM turns) AS c',
+    );
     const now = JSON.stringify(rows[0]);
     if (now !== last) [last, since] = [now, Date.now()];
     else if (Date.now() - since >= quietMs) return;

@@ -40,7 +40,9 @@ export async function ensureSchemathesis(log: (line: string) => void): Promise<{
   if (found === SCHEMATHESIS_VERSION) return { bin, version: found };
   log(`installing schemathesis ${SCHEMATHESIS_VERSION} into ${VENV_DIR}`);
   if (!existsSync(join(VENV_DIR, 'bin', 'pip'))) await run(await python(), ['-m', 'venv', VENV_DIR]);
-  await run(join(VENV_DIR, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `schemathesis==${SCHEMATHESIS_VERSION}`], { maxBuffer: 16 << 20 });
+  await run(join(VENV_DIR, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `schemathesis==${SCHEMATHESIS_VERSION}`], {
+    maxBuffer: 16 << 20,
+  });
   const version = await installedVersion(bin);
   if (version !== SCHEMATHESIS_VERSION) throw new Error(`fuzz: schemathesis ${SCHEMATHESIS_VERSION} did not install into ${VENV_DIR}`);
   return { bin, version };

@@ -123,8 +123,7 @@ export async function waitUntil<T>(
 }
 
 // Unref'd so a pending timer never keeps the process alive on its own.
-const sleep = (ms: number): Promise<undefined> =>
-  new Promise((resolve) => setTimeout(() => resolve(undefined), Math.max(0, ms)).unref());
+const sleep = (ms: number): Promise<undefined> => new Promise((resolve) => setTimeout(() => resolve(undefined), Math.max(0, ms)).unref());
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): Promise<number> {

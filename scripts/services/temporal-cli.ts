@@ -7,8 +7,7 @@ import { findOnPath, isExecutable } from './process.js';
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const MODULE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
 
-export const cacheBinDir = (): string =>
-  join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'callwright', 'bin');
+export const cacheBinDir = (): string => join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'callwright', 'bin');
 
 /** Path to a `temporal` CLI: $TEMPORAL_CLI, then PATH, then the cache, else builds it into the cache with Go. */
 export async function ensureTemporalCli(): Promise<string> {

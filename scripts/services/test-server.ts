@@ -30,7 +30,10 @@ export async function ensureTestServer(): Promise<string | null> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'pom.xml'), POM);
   const code = await new Promise<number | null>((resolve) => {
-    spawn(mvn, ['-q', '-B', 'dependency:build-classpath', '-Dmdep.outputFile=classpath.txt'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] })
+    spawn(mvn, ['-q', '-B', 'dependency:build-classpath', '-Dmdep.outputFile=classpath.txt'], {
+      cwd: dir,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    })
       .once('error', () => resolve(-1))
       .once('exit', resolve);
   });

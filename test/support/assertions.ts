@@ -11,8 +11,13 @@ export async function expectEverywhere(h: Harness, callId: string, expected: Par
     const [row] = await h.rows('SELECT * FROM calls WHERE call_id = $1', [callId]);
     expect(row, 'calls row').toBeDefined();
     const columns: Record<string, string> = {
-      status: 'status', disposition: 'disposition', turnCount: 'turn_count', dropCount: 'drop_count',
-      resumeCount: 'resume_count', channel: 'channel', from: 'from_number',
+      status: 'status',
+      disposition: 'disposition',
+      turnCount: 'turn_count',
+      dropCount: 'drop_count',
+      resumeCount: 'resume_count',
+      channel: 'channel',
+      from: 'from_number',
     };
     for (const [field, column] of Object.entries(columns)) {
       if (field in expected) expect(row[column], `calls.${column}`).toEqual(expected[field as keyof CallView]);

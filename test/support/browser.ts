@@ -9,8 +9,14 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
 
 const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 export interface Browser {
@@ -37,15 +43,17 @@ export async function launchBrowser(viewport = { width: 1600, height: 1000 }): P
  */
 export async function presetWorkflowColumns(context: BrowserContext, namespace: string, labels: string[]): Promise<void> {
   const columns = labels.map((label, i) => ({ label, pinned: i < 2 }));
-  await context.addInitScript(
-    ([key, value]) => localStorage.setItem(key, value),
-    ['namespace-workflow-table-columns', JSON.stringify({ [namespace]: columns })] as const,
-  );
+  await context.addInitScript(([key, value]) => localStorage.setItem(key, value), [
+    'namespace-workflow-table-columns',
+    JSON.stringify({ [namespace]: columns }),
+  ] as const);
 }
 
 /** The markdown under a heading of the workflow's User Metadata tab; the UI renders it in an iframe. */
 export function markdownPanel(page: Page, heading: 'Summary' | 'Details' | 'Current Details'): FrameLocator {
   return page
-    .locator(`xpath=//h3[normalize-space()="${heading}"]/ancestor::div[contains(@class,"surface-information")][1]/following-sibling::*[1]//iframe`)
+    .locator(
+      `xpath=//h3[normalize-space()="${heading}"]/ancestor::div[contains(@class,"surface-information")][1]/following-sibling::*[1]//iframe`,
+    )
     .contentFrame();
 }

@@ -65,8 +65,12 @@ export async function createHarness(options: HarnessOptions = {}) {
     stores: { pool, redis },
     auth,
     webhooks: {
-      twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL, secret: WEBHOOK_SECRET, toleranceSeconds: 300,
-      exotel: { user: EXOTEL_USER, password: EXOTEL_PASSWORD }, vonageSignatureSecret: VONAGE_SECRET,
+      twilioAuthToken: TWILIO_TOKEN,
+      publicBaseUrl: PUBLIC_BASE_URL,
+      secret: WEBHOOK_SECRET,
+      toleranceSeconds: 300,
+      exotel: { user: EXOTEL_USER, password: EXOTEL_PASSWORD },
+      vonageSignatureSecret: VONAGE_SECRET,
       ...options.webhooks,
     },
     rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60, ...options.rateLimit },
@@ -103,7 +107,15 @@ export async function createHarness(options: HarnessOptions = {}) {
   };
 
   return {
-    taskQueue, pool, redis, client, app, gateway, callConfig, request, startWorker,
+    taskQueue,
+    pool,
+    redis,
+    client,
+    app,
+    gateway,
+    callConfig,
+    request,
+    startWorker,
     tokenFor: async (number: string) => `Bearer ${(await mintToken(auth, number)).token}`,
     query: (callId: string): Promise<CallView> => client.workflow.getHandle(workflowIdFor(callId)).query(callViewQuery),
     handle: (callId: string) => client.workflow.getHandle(workflowIdFor(callId)),

@@ -6,7 +6,9 @@ export async function historyCounts(h: Harness, callId: string) {
   const list = events ?? [];
   return {
     localActivities: list.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
-    activities: list.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name),
+    activities: list
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name),
     timers: list.filter((e) => e.timerStartedEventAttributes).length,
     events: list.length,
   };

@@ -33,8 +33,14 @@ export const REPLY = '<reply>';
 /** `api`: resumes come through POST /resume, which answers an active call as it is (200, recorded as ignored). */
 export function model(start: ModelStart, delivered: Delivered[], api = false): Outcome {
   const s: Outcome = {
-    status: start.answered ? 'active' : 'ringing', disposition: null, turnCount: 0, dropCount: 0, resumeCount: 0,
-    legs: start.ownLeg ? [start.ownLeg] : [], transcript: [], audit: [{ key: start.key, type: 'started', applied: true }],
+    status: start.answered ? 'active' : 'ringing',
+    disposition: null,
+    turnCount: 0,
+    dropCount: 0,
+    resumeCount: 0,
+    legs: start.ownLeg ? [start.ownLeg] : [],
+    transcript: [],
+    audit: [{ key: start.key, type: 'started', applied: true }],
   };
   const seen = new Set([start.key]);
   const highest = new Map<string, number>();
@@ -155,13 +161,20 @@ export function script(specs: (Spec | ClientSpec)[], legName: (i: number) => str
   return specs.map((s, i): CallEvent => {
     const key = `e${i}`;
     switch (s.kind) {
-      case 'turn': return { type: 'turn', key, role: s.role, text: s.text };
-      case 'message': return { type: 'message', key, text: s.text };
-      case 'answered': return { type: 'answered', key };
-      case 'drop': return s.answered ? { type: 'drop', key, answered: true } : { type: 'drop', key };
-      case 'resume': return { type: 'resume', key };
-      case 'end': return { type: 'end', key, disposition: s.disposition };
-      case 'callback': return callback(legName(s.leg), next[s.leg]++, s.status, s.leg > 0);
+      case 'turn':
+        return { type: 'turn', key, role: s.role, text: s.text };
+      case 'message':
+        return { type: 'message', key, text: s.text };
+      case 'answered':
+        return { type: 'answered', key };
+      case 'drop':
+        return s.answered ? { type: 'drop', key, answered: true } : { type: 'drop', key };
+      case 'resume':
+        return { type: 'resume', key };
+      case 'end':
+        return { type: 'end', key, disposition: s.disposition };
+      case 'callback':
+        return callback(legName(s.leg), next[s.leg]++, s.status, s.leg > 0);
     }
   });
 }
@@ -206,11 +219,14 @@ export const providerCall = fc.record({
       failure: fc.constantFrom<TwilioStatus>('busy', 'failed', 'no-answer', 'canceled'),
     }),
   ),
-  joins: fc.array(fc.record({
-    early: fc.subarray(['ringing', 'in-progress'] as TwilioStatus[], { minLength: 1 }),
-    turns: turnsOf(3),
-    last: fc.option(fc.constantFrom<TwilioStatus>('completed', 'busy', 'no-answer'), { nil: undefined }),
-  }), { maxLength: 3 }),
+  joins: fc.array(
+    fc.record({
+      early: fc.subarray(['ringing', 'in-progress'] as TwilioStatus[], { minLength: 1 }),
+      turns: turnsOf(3),
+      last: fc.option(fc.constantFrom<TwilioStatus>('completed', 'busy', 'no-answer'), { nil: undefined }),
+    }),
+    { maxLength: 3 },
+  ),
   end: fc.boolean(),
 });
 export type ProviderCall = typeof providerCall extends fc.Arbitrary<infer T> ? T : never;
@@ -219,8 +235,7 @@ export type ProviderCall = typeof providerCall extends fc.Arbitrary<infer T> ? T
 export function providerScript(c: ProviderCall, own: string): CallEvent[] {
   const events: CallEvent[] = [];
   let key = 0;
-  const turns = (ts: { role: Role; text: string }[]) =>
-    ts.forEach((t) => events.push({ type: 'turn', key: `t${key++}`, ...t }));
+  const turns = (ts: { role: Role; text: string }[]) => ts.forEach((t) => events.push({ type: 'turn', key: `t${key++}`, ...t }));
   let n = 0;
   if (c.ownRings) events.push(callback(own, n++, 'ringing', false));
   if (!c.own.answered) return [...events, callback(own, n, c.own.failure, false)];

@@ -17,7 +17,10 @@ export type CallsReply = (request: CallsRequest, n: number) => { status: number;
 export const newCallSid = () => `CA${randomUUID().replace(/-/g, '')}`;
 
 /** What Twilio answers when it accepts a call (the fields that matter here). */
-export const accepted = (sid = newCallSid()) => ({ status: 201, body: { sid, status: 'queued', direction: 'outbound-api', api_version: '2010-04-01' } });
+export const accepted = (sid = newCallSid()) => ({
+  status: 201,
+  body: { sid, status: 'queued', direction: 'outbound-api', api_version: '2010-04-01' },
+});
 
 export async function startTwilioApi() {
   const requests: CallsRequest[] = [];
@@ -25,7 +28,13 @@ export async function startTwilioApi() {
   const server = createServer(async (req, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
-    const request = { method: req.method!, path: req.url!, authorization: req.headers.authorization, contentType: req.headers['content-type'], form: new URLSearchParams(body) };
+    const request = {
+      method: req.method!,
+      path: req.url!,
+      authorization: req.headers.authorization,
+      contentType: req.headers['content-type'],
+      form: new URLSearchParams(body),
+    };
     const answer = reply(request, requests.push(request) - 1);
     if (answer) res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
   });

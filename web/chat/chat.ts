@@ -102,7 +102,8 @@ function showCall(view: CallView): void {
   ui.status.textContent = view.status === 'ended' && view.disposition ? `ended · ${view.disposition}` : view.status;
   if (view.status === 'ended') notice('This conversation has ended. Your next message starts a new one.');
   // The page is open, so the caller is here: a drop that lands late (the previous page's, on a reload) is undone.
-  if (view.status === 'dropped' && !closing) void api<CallView>('POST', callPath(view.callId, '/resume'), {}).then(showCall, () => undefined);
+  if (view.status === 'dropped' && !closing)
+    void api<CallView>('POST', callPath(view.callId, '/resume'), {}).then(showCall, () => undefined);
 }
 
 /** Each turn once, in seq order; the pending bubble of a message it confirms goes away. */
@@ -200,7 +201,9 @@ async function open(): Promise<void> {
     notice(resumed ? `Welcome back: your conversation from ${clock(view.startedAt)} continues where you left it.` : '');
   } catch (err) {
     if (!(err instanceof HttpError) || err.status === 401 || err.status >= 500) throw err;
-    await startNew(err.code === 'resume_window_expired' ? EXPIRED : 'Your previous conversation is no longer available, so this is a new one.');
+    await startNew(
+      err.code === 'resume_window_expired' ? EXPIRED : 'Your previous conversation is no longer available, so this is a new one.',
+    );
   }
 }
 
@@ -255,7 +258,10 @@ addEventListener('pagehide', () => {
   closing = true;
   following?.abort();
   if (call?.status !== 'active' || !token) return;
-  navigator.sendBeacon(`/v1${callPath(call.callId, '/drop')}`, new URLSearchParams({ access_token: token, reason: 'chat page closed', eventId: `pagehide:${randomId()}` }));
+  navigator.sendBeacon(
+    `/v1${callPath(call.callId, '/drop')}`,
+    new URLSearchParams({ access_token: token, reason: 'chat page closed', eventId: `pagehide:${randomId()}` }),
+  );
 });
 // Back from the browser's page cache after a drop: pick the call up again.
 addEventListener('pageshow', (e) => {
@@ -265,7 +271,12 @@ addEventListener('pageshow', (e) => {
 });
 
 function fail(err: unknown): void {
-  notice(err instanceof HttpError && err.status === 401 ? 'This chat link has expired: ask for a new one.' : `Cannot reach the service: ${(err as Error).message}`, true);
+  notice(
+    err instanceof HttpError && err.status === 401
+      ? 'This chat link has expired: ask for a new one.'
+      : `Cannot reach the service: ${(err as Error).message}`,
+    true,
+  );
 }
 
 if (!token || !subject) {
