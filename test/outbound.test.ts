@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, twilioCallSettings } from '../config/env.js';
-import { eventRows, expectEverywhere } from './support/assertions.js';
+import { eventRows, expectEverywhere, workflowExists } from './support/assertions.js';
 import { createHarness, eventually, newCallId, PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './support/harness.js';
 import { historyCounts } from './support/history.js';
 import { accepted, newCallSid, startTwilioApi, type TwilioApi } from './support/twilio-api.js';
@@ -63,15 +63,6 @@ async function callback(sid: string, status: keyof typeof SEQUENCE, to: string) 
   });
   expect(res.status, status).toBe(200);
 }
-
-const workflowExists = (callId: string) =>
-  h
-    .handle(callId)
-    .describe()
-    .then(
-      () => true,
-      () => false,
-    );
 
 describe('POST /calls, outbound', () => {
   it('asks Twilio to place the call, answers 201 ringing, and the CallSid joins legs everywhere', async () => {
@@ -145,7 +136,7 @@ describe('POST /calls, outbound', () => {
     await callback(sid, 'completed', to);
     await expectEverywhere(h, callId, { status: 'dropped', dropCount: 1, legs: [sid] });
 
-    expect(await workflowExists(sid)).toBe(false);
+    expect(await workflowExists(h, sid)).toBe(false);
     expect(await h.redis.get(`leg:${sid}`)).toBe(callId);
     expect((await h.rows('SELECT count(*)::int AS n FROM calls WHERE call_id = $1 OR $1 = ANY(legs)', [sid]))[0].n).toBe(1);
   });
@@ -221,7 +212,7 @@ describe('POST /calls, outbound', () => {
       const res = await h.request('POST', '/calls', { callId, channel: 'voice', direction: 'outbound', from: COMPANY, ...body });
       expect(res.status, path).toBe(400);
       expect(res.body.error).toMatchObject({ code: 'invalid_request', details: [expect.objectContaining({ path })] });
-      expect(await workflowExists(callId)).toBe(false);
+      expect(await workflowExists(h, callId)).toBe(false);
     }
     // A chat client's token may start its own chats, never dial.
     const callId = newCallId();
@@ -232,7 +223,7 @@ describe('POST /calls, outbound', () => {
       { authorization: await h.tokenFor(COMPANY) },
     );
     expect(res.status).toBe(403);
-    expect(await workflowExists(callId)).toBe(false);
+    expect(await workflowExists(h, callId)).toBe(false);
   });
 });
 

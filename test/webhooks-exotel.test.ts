@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config/env.js';
-import { eventRows, expectEverywhere } from './support/assertions.js';
+import { eventRows, expectEverywhere, expectNoCall, workflowExists } from './support/assertions.js';
 import { createHarness, eventually, EXOTEL_PASSWORD, EXOTEL_USER, type Harness } from './support/harness.js';
 
 const PATH = '/v1/webhooks/exotel';
@@ -48,21 +48,6 @@ async function deliver(h: Harness, sid: string, from: string, statuses: Status[]
   for (const status of statuses) expect((await post(h, callback(sid, status, from))).status, status).toBe(200);
 }
 
-const workflowExists = (h: Harness, callId: string) =>
-  h
-    .handle(callId)
-    .describe()
-    .then(
-      () => true,
-      () => false,
-    );
-
-async function expectNothing(h: Harness, sid: string) {
-  expect(await workflowExists(h, sid)).toBe(false);
-  expect(await h.rows('SELECT 1 FROM calls WHERE call_id = $1', [sid])).toEqual([]);
-  expect(await h.redis.exists(`leg:${sid}`)).toBe(0);
-}
-
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness();
@@ -101,7 +86,7 @@ describe('POST /webhooks/exotel: credentials', () => {
     }
     // Without credentials the body is not even parsed: a malformed one gets 401 too, not 400.
     expect((await post(h, { CallSid: '!!' }, null)).status).toBe(401);
-    await expectNothing(h, sid);
+    await expectNoCall(h, sid);
   });
 
   it('answers 400 with the error shape for an authenticated but invalid callback', async () => {
@@ -153,7 +138,7 @@ describe('POST /webhooks/exotel: credentials', () => {
       const res = await post(bare, callback(sid, 'ringing', newNumber()));
       expect(res).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
       expect(res.authenticate).toMatch(/^Basic/);
-      await expectNothing(bare, sid);
+      await expectNoCall(bare, sid);
     });
   });
 

@@ -3,7 +3,7 @@
 // its first leg, never a call of their own.
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventRows, expectEverywhere } from './support/assertions.js';
+import { eventRows, expectEverywhere, expectNoCall } from './support/assertions.js';
 import { loadConfig, twilioCallSettings } from '../config/env.js';
 import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './support/harness.js';
 import { accepted, newCallSid, startTwilioApi, type TwilioApi } from './support/twilio-api.js';
@@ -62,19 +62,6 @@ async function deliver(h: Harness, call: { sid: string; to: string }, statuses: 
   for (const status of statuses) await post(h, call.sid, status, call.to, direction);
 }
 
-async function expectNoCallOf(h: Harness, sid: string) {
-  expect(
-    await h
-      .handle(sid)
-      .describe()
-      .then(
-        () => true,
-        () => false,
-      ),
-  ).toBe(false);
-  expect(await h.rows('SELECT 1 FROM calls WHERE call_id = $1', [sid])).toEqual([]);
-}
-
 let h: Harness;
 let twilio: TwilioApi;
 beforeAll(async () => {
@@ -110,7 +97,7 @@ describe('outbound legs placed by Callwright', () => {
       [`twilio:${call.sid}:in-progress`, 'answered', true],
       [`twilio:${call.sid}:completed`, 'drop', true],
     ]);
-    await expectNoCallOf(h, call.sid);
+    await expectNoCall(h, call.sid, { legKey: true });
   });
 
   it.each([
@@ -126,7 +113,7 @@ describe('outbound legs placed by Callwright', () => {
     // The call has ended: the leg is still its leg, not a call of its own.
     await deliver(h, call, ['completed', 'in-progress']);
     await expectEverywhere(h, call.callId, { status: 'ended', disposition });
-    await expectNoCallOf(h, call.sid);
+    await expectNoCall(h, call.sid, { legKey: true });
   });
 
   it('are ordered by SequenceNumber: a hangup before the answer drops the call once', async () => {
@@ -137,7 +124,7 @@ describe('outbound legs placed by Callwright', () => {
     await eventually(async () =>
       expect((await eventRows(h, call.callId)).map((e) => e.applied)).toEqual([true, true, true, true, false, false]),
     );
-    await expectNoCallOf(h, call.sid);
+    await expectNoCall(h, call.sid, { legKey: true });
   });
 
   it('are found through PostgreSQL when Redis does not know them', async () => {
@@ -147,7 +134,7 @@ describe('outbound legs placed by Callwright', () => {
     await deliver(h, call, ['ringing', 'in-progress']);
     await expectEverywhere(h, call.callId, { status: 'active', legs: [call.sid] });
     expect(await h.redis.get(`leg:${call.sid}`)).toBe(call.callId);
-    await expectNoCallOf(h, call.sid);
+    await expectNoCall(h, call.sid, { legKey: true });
   });
 
   it("a callback that beats the leg's mapping finds its call through the URL Callwright gave Twilio", async () => {
@@ -165,7 +152,7 @@ describe('outbound legs placed by Callwright', () => {
     release = true;
     await post(h, sid, 'in-progress', to, 'outbound-api', `?callId=${callId}`);
     await expectEverywhere(h, callId, { status: 'active', legs: [sid] });
-    await expectNoCallOf(h, sid);
+    await expectNoCall(h, sid, { legKey: true });
   });
 
   it('a forged callId is refused: the signature covers the URL', async () => {

@@ -3,7 +3,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signFeedBody } from '../common/feed-signature.js';
-import { eventRows, expectEverywhere, turnRows } from './support/assertions.js';
+import { eventRows, expectEverywhere, turnRows, workflowExists } from './support/assertions.js';
 import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, WEBHOOK_SECRET, type Harness } from './support/harness.js';
 
 const PATH = '/v1/webhooks/twilio';
@@ -52,15 +52,6 @@ async function post(h: Harness, params: Record<string, string>, opts: { signatur
 async function deliver(h: Harness, sid: string, from: string, statuses: Status[]) {
   for (const status of statuses) expect((await post(h, callback(sid, status, from))).status, status).toBe(200);
 }
-
-const workflowExists = (h: Harness, callId: string) =>
-  h
-    .handle(callId)
-    .describe()
-    .then(
-      () => true,
-      () => false,
-    );
 
 let h: Harness;
 beforeAll(async () => {

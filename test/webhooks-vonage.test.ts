@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventRows, expectEverywhere } from './support/assertions.js';
+import { eventRows, expectEverywhere, expectNoCall, workflowExists } from './support/assertions.js';
 import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, VONAGE_SECRET, type Harness } from './support/harness.js';
 
 const PATH = '/v1/webhooks/vonage';
@@ -68,21 +68,6 @@ async function deliver(h: Harness, uuid: string, from: string, statuses: Status[
   for (const status of statuses) expect((await post(h, event(uuid, status, from))).status, status).toBe(200);
 }
 
-const workflowExists = (h: Harness, callId: string) =>
-  h
-    .handle(callId)
-    .describe()
-    .then(
-      () => true,
-      () => false,
-    );
-
-async function expectNothing(h: Harness, uuid: string) {
-  expect(await workflowExists(h, uuid)).toBe(false);
-  expect(await h.rows('SELECT 1 FROM calls WHERE call_id = $1', [uuid])).toEqual([]);
-  expect(await h.redis.exists(`leg:${uuid}`)).toBe(0);
-}
-
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness();
@@ -126,7 +111,7 @@ describe('POST /webhooks/vonage: signed webhooks', () => {
     expect((await post(h, JSON.stringify(payload, null, 2), `Bearer ${await vonageToken(body)}`)).status).toBe(401);
     // Nothing parses an unsigned body: a malformed one gets 401 too, not 400.
     expect((await post(h, '{"uuid": ', 'Bearer x')).status).toBe(401);
-    await expectNothing(h, uuid);
+    await expectNoCall(h, uuid);
   });
 
   it('answers 400 for a signed call event that lacks its leg or caller', async () => {
@@ -175,7 +160,7 @@ describe('POST /webhooks/vonage: signed webhooks', () => {
       { reason: 'Syntax error in NCCO. Invalid value type or action.', conversation_uuid: conversation, timestamp }, // error
     ];
     for (const payload of informational) expect(await post(h, payload), JSON.stringify(payload)).toEqual({ status: 200, text: '' });
-    await expectNothing(h, uuid);
+    await expectNoCall(h, uuid);
   });
 
   it('is documented in /openapi.json as a JSON body', async () => {
@@ -197,7 +182,7 @@ describe('POST /webhooks/vonage: signed webhooks', () => {
       const res = await post(bare, event(uuid, 'started', newNumber()));
       expect(res.status).toBe(401);
       expect(JSON.parse(res.text).error.code).toBe('unauthorized');
-      await expectNothing(bare, uuid);
+      await expectNoCall(bare, uuid);
     });
   });
 });

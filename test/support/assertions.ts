@@ -41,3 +41,20 @@ export async function turnRows(h: Harness, callId: string) {
 export async function cachedTurns(h: Harness, callId: string) {
   return (await h.redis.zrange(`call:${callId}:turns`, '0', '-1')).map((t) => JSON.parse(t));
 }
+
+/** Whether Temporal has a workflow for the call (running or closed). */
+export const workflowExists = (h: Harness, callId: string): Promise<boolean> =>
+  h
+    .handle(callId)
+    .describe()
+    .then(
+      () => true,
+      () => false,
+    );
+
+/** A provider leg that must not have become a call of its own: no workflow, no row, and (unless kept) no leg key. */
+export async function expectNoCall(h: Harness, id: string, { legKey = false } = {}): Promise<void> {
+  expect(await workflowExists(h, id), `workflow of ${id}`).toBe(false);
+  expect(await h.rows('SELECT 1 FROM calls WHERE call_id = $1', [id])).toEqual([]);
+  if (!legKey) expect(await h.redis.exists(`leg:${id}`)).toBe(0);
+}
