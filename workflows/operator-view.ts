@@ -1,7 +1,7 @@
 // What operators see in the Temporal UI: search attributes and the current-details panel.
 import type { SearchAttributePair } from '@temporalio/common';
 import { CallChannelKey, CallerNumberKey, CallStatusKey, DispositionKey, DropCountKey, TurnCountKey } from './search-attributes.js';
-import type { CallView } from './types.js';
+import type { CallView, StartCall } from './types.js';
 
 export function searchAttributesOf(call: CallView): SearchAttributePair[] {
   const pairs: SearchAttributePair[] = [
@@ -32,27 +32,17 @@ export function needsReindex(indexed: CallView, call: CallView): boolean {
   );
 }
 
+/** What a call's fixed summary and details say of it. */
+type CallFacts = Pick<StartCall, 'from' | 'to' | 'channel' | 'direction' | 'provider'>;
+
 /** A one-line summary fixed at start: who is calling (or, outbound, who is called) and how. */
-export function summarizeCall(call: {
-  from: string;
-  to: string | null;
-  channel: string;
-  direction: string;
-  provider: string | null;
-}): string {
+export function summarizeCall(call: CallFacts): string {
   const party = call.direction === 'inbound' ? `from ${call.from}` : `to ${call.to ?? call.from}`;
   return `${call.channel} call ${party}${call.provider ? ` via ${call.provider}` : ''}`;
 }
 
 /** Markdown fixed at start for the UI's details panel: the facts that never change. */
-export function detailCall(start: {
-  callId: string;
-  from: string;
-  to: string | null;
-  channel: string;
-  direction: string;
-  provider: string | null;
-}): string {
+export function detailCall(start: CallFacts & { callId: string }): string {
   return [
     `- **Call:** ${start.callId}`,
     `- **Caller:** ${start.from}${start.to ? ` → ${start.to}` : ''}`,
