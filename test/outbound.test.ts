@@ -141,6 +141,40 @@ describe('POST /calls, outbound', () => {
     expect((await h.rows('SELECT count(*)::int AS n FROM calls WHERE call_id = $1 OR $1 = ANY(legs)', [sid]))[0].n).toBe(1);
   });
 
+  it('a call Callwright ends first is hung up at Twilio: canceled while ringing, completed once answered', async () => {
+    const hangUps = (sid: string) =>
+      twilio.requests.filter((r) => r.path.endsWith(`/Calls/${sid}.json`)).map((r) => [r.authorization, r.form.get('Status')]);
+    const auth = `Basic ${Buffer.from(`${ACCOUNT_SID}:${TWILIO_TOKEN}`).toString('base64')}`;
+    const placed = async () => {
+      const sid = newCallSid();
+      twilio.answer(() => accepted(sid));
+      const callId = newCallId();
+      const to = newNumber();
+      expect((await dial(callId, to)).status).toBe(201);
+      await expectEverywhere(h, callId, { status: 'ringing', legs: [sid] });
+      return { sid, callId, to };
+    };
+
+    const ringing = await placed();
+    expect((await h.request('POST', `/calls/${ringing.callId}/end`, {})).body).toMatchObject({ status: 'ended', disposition: 'canceled' });
+    await eventually(() => expect(hangUps(ringing.sid)).toEqual([[auth, 'canceled']]));
+
+    const answered = await placed();
+    await callback(answered.sid, 'in-progress', answered.to);
+    await expectEverywhere(h, answered.callId, { status: 'active' });
+    expect((await h.request('POST', `/calls/${answered.callId}/end`, {})).status).toBe(200);
+    await eventually(() => expect(hangUps(answered.sid)).toEqual([[auth, 'completed']]));
+
+    // The callee hung up first (Twilio said completed): nothing to hang up when the call ends later.
+    const gone = await placed();
+    await callback(gone.sid, 'in-progress', gone.to);
+    await callback(gone.sid, 'completed', gone.to);
+    await expectEverywhere(h, gone.callId, { status: 'dropped' });
+    expect((await h.request('POST', `/calls/${gone.callId}/end`, {})).status).toBe(200);
+    await eventually(async () => expect((await h.handle(gone.callId).describe()).status.name).toBe('COMPLETED'));
+    expect(hangUps(gone.sid)).toEqual([]);
+  });
+
   it("a refusal ends the call failed with Twilio's message and code in its events, without a retry", async () => {
     const refusal = {
       code: 21211,

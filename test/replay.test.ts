@@ -211,6 +211,21 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     await save('voice-outbound-dialed', id, undefined, outbound);
   });
 
+  it('outbound hang-up: ended by an operator while ringing, hung up at Twilio', async () => {
+    const id = newCallId();
+    await outbound.request('POST', '/calls', {
+      callId: id,
+      channel: 'voice',
+      direction: 'outbound',
+      from: '+15550000008',
+      to: '+15550000010',
+    });
+    await eventually(async () => expect((await outbound.query(id)).legs).toHaveLength(1));
+    await outbound.request('POST', `/calls/${id}/end`, {});
+    await outbound.handle(id).result();
+    await save('voice-outbound-hung-up', id, undefined, outbound);
+  });
+
   it('outbound: refused by the provider', async () => {
     twilio.answer(() => ({ status: 400, body: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 } }));
     const id = newCallId();

@@ -37,6 +37,9 @@ export type Mode = 'signal' | 'update';
 /** Patch: a resume update on an active call answers the call instead of failing with invalid_state. */
 export const RESUME_ACTIVE_ANSWERS = 'resume-active-answers';
 
+/** Twilio statuses after which a leg is over: nothing to hang up. */
+const TWILIO_FINAL = ['completed', 'busy', 'failed', 'no-answer', 'canceled'];
+
 /** Bounds one transaction however many events are queued. */
 const MAX_BATCH = 100;
 
@@ -160,6 +163,23 @@ export class CallSession {
       const providerError = refused?.details?.[0] as ProviderError | undefined;
       const reason = refused?.message ?? 'could not reach the provider';
       await this.apply({ type: 'end', key, disposition: 'failed', reason, ...(providerError ? { providerError } : {}) }, 'signal');
+    }
+  }
+
+  /**
+   * The call was placed through Twilio and ended here first (an operator, a ring or idle timeout) while
+   * Twilio has not said its leg is over: end it there too, canceled while it rings, completed once answered.
+   * Best effort: the call has ended whatever Twilio answers.
+   */
+  async hangUpPlacedLeg(): Promise<void> {
+    const sid = this.call.legs[0];
+    if (!sid || TWILIO_FINAL.some((status) => this.dedup.has(`twilio:${sid}:${status}`))) return;
+    const status = this.call.answeredAt ? 'completed' : 'canceled';
+    try {
+      await dialer.hangUpCall.executeWithOptions({ summary: `hang up ${sid} (twilio: ${status})` }, [{ sid, status }]);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('placed call not hung up at Twilio', { callId: this.call.callId, sid, error: String(err) });
     }
   }
 

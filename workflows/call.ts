@@ -45,6 +45,9 @@ type Work =
   | { kind: 'open'; created: boolean; done: Settle<OpenedCall> };
 type Settle<T> = (result: { value?: T; error?: unknown }) => void;
 
+/** Calls placed before this patch ended without hanging up their leg at Twilio; their histories replay that way. */
+export const HANG_UP_PLACED = 'hang-up-placed-call';
+
 /** Calls from before this patch record each event through its own regular activity; their histories replay that way. */
 export const BATCHED_RECORDING = 'batched-local-recording';
 
@@ -119,6 +122,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   }
   // Answer whatever is still queued (as ended) before the run closes.
   await drain(session, queue);
+  if (input.start.dial && patched(HANG_UP_PLACED)) await session.hangUpPlacedLeg();
   if (input.config.reportUrl) await reportEnded(session, queue, input.config.reportUrl);
   await condition(allHandlersFinished);
   await drain(session, queue);

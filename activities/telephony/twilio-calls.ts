@@ -64,16 +64,7 @@ export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Red
         StatusCallbackMethod: 'POST',
       });
       for (const event of CALLBACK_EVENTS) form.append('StatusCallbackEvent', event);
-      const res = await fetch(`${twilio.apiUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${twilio.accountSid}/Calls.json`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
-        body: form,
-        signal: AbortSignal.timeout(twilio.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
+      const res = await callsApi(twilio, 'Calls.json', form);
       const text = await res.text();
       if (res.status >= 400 && res.status < 500 && res.status !== 429) throw refusalOf(res.status, text);
       if (!res.ok) throw ApplicationFailure.retryable(`Twilio answered ${res.status}: ${text.slice(0, 200)}`, 'ProviderUnavailable');
@@ -84,7 +75,34 @@ export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Red
       await rememberLeg(callId, sid);
       return { sid };
     },
+
+    /**
+     * Ends a placed call at Twilio when Callwright ended it first (an operator, a timeout): canceled while
+     * it rings, completed once answered. Twilio refusing (the call is already over) is an answer, not a failure.
+     */
+    async hangUpCall({ sid, status }: { sid: string; status: 'canceled' | 'completed' }): Promise<{ status: number }> {
+      if (!twilio) return { status: 0 };
+      const res = await callsApi(twilio, `Calls/${sid}.json`, new URLSearchParams({ Status: status }));
+      const text = await res.text();
+      if (res.status === 429 || res.status >= 500)
+        throw ApplicationFailure.retryable(`Twilio answered ${res.status}: ${text.slice(0, 200)}`, 'ProviderUnavailable');
+      return { status: res.status };
+    },
   };
+}
+
+/** A POST to the account's Calls resource, with its credentials and a timeout. */
+function callsApi(twilio: TwilioCallSettings, path: string, form: URLSearchParams): Promise<Response> {
+  return fetch(`${twilio.apiUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${twilio.accountSid}/${path}`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: form,
+    signal: AbortSignal.timeout(twilio.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+  });
 }
 
 function refusal(message: string, error?: ProviderError): ApplicationFailure {
