@@ -53,6 +53,9 @@ export const BATCHED_RECORDING = 'batched-local-recording';
 
 export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> {
   const session = new CallSession(input.config, input.start, workflowInfo().workflowId, input.carried, patched(BATCHED_RECORDING));
+  // Asked at the start: asked after the end's local activity, in the run's last task, its marker did not
+  // replay when a query read the closed call.
+  const hangsUpPlaced = input.start.dial !== undefined && patched(HANG_UP_PLACED);
   const queue: Work[] = (input.carried?.pending ?? []).map((event) => ({ kind: 'signal', event }));
 
   const rejectEnded = (_input: unknown) => {
@@ -122,7 +125,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   }
   // Answer whatever is still queued (as ended) before the run closes.
   await drain(session, queue);
-  if (input.start.dial && patched(HANG_UP_PLACED)) await session.hangUpPlacedLeg();
+  if (hangsUpPlaced) await session.hangUpPlacedLeg();
   if (input.config.reportUrl) await reportEnded(session, queue, input.config.reportUrl);
   await condition(allHandlersFinished);
   await drain(session, queue);
