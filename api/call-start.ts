@@ -4,6 +4,7 @@ import { agentForCall, snapshotOf, type AgentView } from '../store/agents.js';
 import { selectCaller } from '../store/callers.js';
 import type { Stores } from '../store/call-reader.js';
 import { parseDuration } from '../config/duration.js';
+import { partyNumber } from '../workflows/party.js';
 import type { CallConfig, StartCall } from '../workflows/types.js';
 import { ApiError } from './errors.js';
 
@@ -15,7 +16,7 @@ export interface PreparedStart {
 
 /** Adds the profile and the agent (named by `agentId`, else the call's own number's). A named agent must exist. */
 export async function prepareStart({ pool }: Stores, start: StartCall, agentId?: string): Promise<PreparedStart> {
-  const [profile, agent] = await Promise.all([selectCaller(pool, start.from), agentForCall(pool, { agentId, ...start })]);
+  const [profile, agent] = await Promise.all([selectCaller(pool, partyNumber(start)), agentForCall(pool, { agentId, ...start })]);
   if (agentId && !agent) throw new ApiError('invalid_request', `no agent ${agentId}`, [{ path: 'agentId', message: 'no such agent' }]);
   const context = Object.fromEntries(Object.entries({ name: profile?.name, language: profile?.language }).filter(([, v]) => v));
   return {

@@ -1,6 +1,7 @@
 // Redis as the hot cache: the call's view, its last turns, and who may call back. Losing it loses nothing.
 import type { Redis } from 'ioredis';
 import { withDuration } from '../workflows/call-duration.js';
+import { partyNumber } from '../workflows/party.js';
 import type { CallView, Turn } from '../workflows/types.js';
 
 export const RECENT_TURNS = 50;
@@ -63,9 +64,9 @@ export async function cacheEvent(
     m.expire(keys.turns(call.callId), TTL_SECONDS);
   }
   if (call.status === 'dropped' && call.resumeDeadline) {
-    m.set(keys.dropped(call.from), call.callId, 'PXAT', Date.parse(call.resumeDeadline));
+    m.set(keys.dropped(partyNumber(call)), call.callId, 'PXAT', Date.parse(call.resumeDeadline));
   } else {
-    m.eval(DEL_IF, 1, keys.dropped(call.from), call.callId);
+    m.eval(DEL_IF, 1, keys.dropped(partyNumber(call)), call.callId);
   }
   if (publish) m.publish(liveChannel(call.callId), JSON.stringify({ call, turns } satisfies LiveBatch));
   const results = await execOrThrow(m);

@@ -152,10 +152,13 @@ export async function selectRecentTurns(pool: pg.Pool, callId: string, limit: nu
   return rows.reverse().map((r) => ({ seq: r.seq, role: r.role, text: r.text, at: r.at.toISOString() }));
 }
 
-/** The newest dropped call from this number whose resume window is still open. */
+/** The newest dropped call with this party (caller inbound, callee outbound) whose resume window is still open. */
 export async function selectDroppedCallFrom(pool: pg.Pool, number: string): Promise<string | null> {
   const { rows } = await pool.query(
-    `SELECT call_id FROM calls WHERE from_number = $1 AND status = 'dropped' AND resume_deadline > now()
+    // The number that may call back: the caller inbound, the callee outbound (index calls_dropped_party_idx).
+    `SELECT call_id FROM calls
+     WHERE status = 'dropped' AND resume_deadline > now()
+       AND (CASE WHEN direction = 'outbound' AND to_number IS NOT NULL THEN to_number ELSE from_number END) = $1
      ORDER BY dropped_at DESC LIMIT 1`,
     [number],
   );

@@ -50,6 +50,7 @@ describe('lint holds the layers', () => {
     ['api', '../workflows/messages.js', false],
     ['api', '../common/feed-signature.js', false],
     ['store', '../workflows/types.js', false],
+    ['store', '../workflows/party.js', false],
     ['store', 'pg', false],
     ['activities', '../store/call-cache.js', false],
   ] as const)('%s/ may import %s (type only: %s)', async (layer, source, typeOnly) => {

@@ -40,15 +40,16 @@ const dial = (callId: string, to: string, extra: Record<string, unknown> = {}) =
   h.request('POST', '/calls', { callId, channel: 'voice', direction: 'outbound', from: COMPANY, to, ...extra });
 
 /** A status callback for an outbound-api leg, signed as Twilio signs it (see test/webhooks-twilio.test.ts). */
-async function callback(sid: string, status: keyof typeof SEQUENCE, to: string) {
+async function callback(sid: string, status: keyof typeof SEQUENCE, to: string, { inbound = false } = {}) {
+  // An inbound leg is the callee calling the company back: From and To swap.
   const params: Record<string, string> = {
     AccountSid: ACCOUNT_SID,
     ApiVersion: '2010-04-01',
     CallSid: sid,
     CallStatus: status,
-    Direction: 'outbound-api',
-    From: COMPANY,
-    To: to,
+    Direction: inbound ? 'inbound' : 'outbound-api',
+    From: inbound ? to : COMPANY,
+    To: inbound ? COMPANY : to,
     SequenceNumber: String(SEQUENCE[status]),
     Timestamp: new Date().toUTCString(),
   };
@@ -173,6 +174,30 @@ describe('POST /calls, outbound', () => {
     expect((await h.request('POST', `/calls/${gone.callId}/end`, {})).status).toBe(200);
     await eventually(async () => expect((await h.handle(gone.callId).describe()).status.name).toBe('COMPLETED'));
     expect(hangUps(gone.sid)).toEqual([]);
+  });
+
+  it('the callee is the party: their profile is in the call, and calling back after hanging up resumes it', async () => {
+    const sid = newCallSid();
+    twilio.answer(() => accepted(sid));
+    const callId = newCallId();
+    const to = newNumber();
+    expect((await h.request('PUT', `/callers/${encodeURIComponent(to)}`, { name: 'Grace' })).status).toBe(201);
+    expect((await dial(callId, to)).status).toBe(201);
+    await expectEverywhere(h, callId, { status: 'ringing', legs: [sid] });
+    expect((await h.query(callId)).context).toMatchObject({ name: 'Grace' });
+
+    await callback(sid, 'in-progress', to);
+    await callback(sid, 'completed', to);
+    await expectEverywhere(h, callId, { status: 'dropped', dropCount: 1 });
+    expect(await h.redis.get(`dropped:${to}`)).toBe(callId);
+    expect(await h.redis.get(`dropped:${COMPANY}`)).not.toBe(callId);
+
+    // The callee calls the company back within the window; PostgreSQL knows it too once Redis forgets.
+    await h.redis.del(`dropped:${to}`);
+    const back = newCallSid();
+    await callback(back, 'ringing', to, { inbound: true });
+    await expectEverywhere(h, callId, { status: 'active', resumeCount: 1, legs: [sid, back] });
+    expect(await workflowExists(h, back)).toBe(false);
   });
 
   it("a refusal ends the call failed with Twilio's message and code in its events, without a retry", async () => {

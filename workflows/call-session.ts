@@ -3,6 +3,7 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, log, patched } from '@temporalio/workflow';
 import { dialer, recorder, responder, store } from './activities.js';
 import { withDuration } from './call-duration.js';
+import { partyNumber } from './party.js';
 import { Dedup, type DedupSnapshot } from './dedup.js';
 import { ended, initialView, transition } from './lifecycle.js';
 import { CallErrorType, type ChatMessage } from './messages.js';
@@ -249,7 +250,7 @@ export class CallSession {
     batch.events.push({ seq, key: event.key, type: event.type, applied: event.applied, occurredAt, payload: event.payload });
     if (recordedTurn) batch.turns.push(recordedTurn);
     if (call.context.name !== this.call.context.name || event.type === 'started') {
-      batch.caller = { number: call.from, name: typeof call.context.name === 'string' ? call.context.name : undefined };
+      batch.caller = { number: partyNumber(call), name: typeof call.context.name === 'string' ? call.context.name : undefined };
     }
     this.call = call;
     this.dedup.remember(event.key);
