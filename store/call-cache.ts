@@ -50,16 +50,19 @@ export async function cacheEvent(
   turns: Turn[],
   { started = false, publish = false }: { started?: boolean; publish?: boolean } = {},
 ): Promise<{ cachedBefore: number }> {
+  // Serialized once: the cache and the live message carry the same bytes.
+  const view = JSON.stringify(call);
+  const entries = turns.map((t) => JSON.stringify(t));
   const m = redis.multi();
   if (started) m.set(keys.leg(call.callId), call.callId, 'EX', LEG_TTL_SECONDS, 'NX');
-  m.eval(SET_VIEW, 1, keys.call(call.callId), call.version, JSON.stringify(call), TTL_SECONDS);
+  m.eval(SET_VIEW, 1, keys.call(call.callId), call.version, view, TTL_SECONDS);
   const counted = m.length;
   m.zcard(keys.turns(call.callId));
   if (turns.length) {
     // One entry per seq: a local activity redone after a worker crash carries the same turns with a later
     // `at`. A batch's turns have consecutive seqs, so one range clears them.
     m.zremrangebyscore(keys.turns(call.callId), turns[0].seq, turns.at(-1)!.seq);
-    m.zadd(keys.turns(call.callId), ...turns.flatMap((t) => [String(t.seq), JSON.stringify(t)]));
+    m.zadd(keys.turns(call.callId), ...turns.flatMap((t, i) => [String(t.seq), entries[i]!]));
     m.zremrangebyrank(keys.turns(call.callId), 0, -RECENT_TURNS - 1);
     m.expire(keys.turns(call.callId), TTL_SECONDS);
   }
@@ -68,7 +71,8 @@ export async function cacheEvent(
   } else {
     m.eval(DEL_IF, 1, keys.dropped(partyNumber(call)), call.callId);
   }
-  if (publish) m.publish(liveChannel(call.callId), JSON.stringify({ call, turns } satisfies LiveBatch));
+  // The bytes of JSON.stringify({ call, turns } satisfies LiveBatch), without serializing either again.
+  if (publish) m.publish(liveChannel(call.callId), `{"call":${view},"turns":[${entries.join(',')}]}`);
   const results = await execOrThrow(m);
   return { cachedBefore: Number(results[counted][1]) };
 }
