@@ -191,20 +191,19 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     await save('voice-batched-burst', id, undefined, idle);
   });
 
+  /** Dials `to` through the Twilio stand-in and answers the CallSid once the call has it. */
+  const placeCall = async (callId: string, to: string): Promise<string> => {
+    await outbound.request('POST', '/calls', { callId, channel: 'voice', direction: 'outbound', from: '+15550000008', to });
+    return eventually(async () => {
+      const { legs } = await outbound.query(callId);
+      expect(legs).toHaveLength(1);
+      return legs[0]!;
+    });
+  };
+
   it('outbound: dialed through Twilio, answered, ended', async () => {
     const id = newCallId();
-    await outbound.request('POST', '/calls', {
-      callId: id,
-      channel: 'voice',
-      direction: 'outbound',
-      from: '+15550000008',
-      to: '+15550000009',
-    });
-    const [sid] = await eventually(async () => {
-      const { legs } = await outbound.query(id);
-      expect(legs).toHaveLength(1);
-      return legs;
-    });
+    const sid = await placeCall(id, '+15550000009');
     await outbound.handle(id).signal(callEventSignal, { type: 'answered', key: `twilio:${sid}:in-progress` });
     await outbound.request('POST', `/calls/${id}/end`, {});
     await outbound.handle(id).result();
@@ -213,14 +212,7 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
 
   it('outbound hang-up: ended by an operator while ringing, hung up at Twilio', async () => {
     const id = newCallId();
-    await outbound.request('POST', '/calls', {
-      callId: id,
-      channel: 'voice',
-      direction: 'outbound',
-      from: '+15550000008',
-      to: '+15550000010',
-    });
-    await eventually(async () => expect((await outbound.query(id)).legs).toHaveLength(1));
+    await placeCall(id, '+15550000010');
     await outbound.request('POST', `/calls/${id}/end`, {});
     await outbound.handle(id).result();
     await save('voice-outbound-hung-up', id, undefined, outbound);
