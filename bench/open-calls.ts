@@ -2,18 +2,23 @@
 // Measures creation rate, the worker's peak RSS, how late each window's end is persisted, and the drain of a
 // burst of deadlines falling in the same second. Starts its own private stack; not part of `npm test`.
 //   npx tsx bench/open-calls.ts [--calls 10000] [--cache-size 1000] [--window 15m] [--burst 1000]
-//                               [--concurrency 32] [--pragmas journal_mode=wal,... | none] [--json FILE]
+//                               [--concurrency 32] [--rate 0] [--pragmas journal_mode=wal,... | none] [--json FILE]
+// --rate paces creation (calls per second; 0: as fast as the machine goes, which saturates it).
+// The baseline: raw Temporal timers (bare workflows sleeping, their own worker) on the same server.
 // The private stack is bench/stack.ts (the one `npm run bench` uses).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
 import { CallGateway } from '../api/call-gateway.js';
 import { parseDuration } from '../config/duration.js';
 import { callConfigOf, loadConfig } from '../config/env.js';
 import { EMBEDDED_SQLITE_PRAGMAS } from '../scripts/services/temporal.js';
+import { startRawTemporal } from './raw-temporal.js';
 import { secrets, startBenchStack } from './stack.js';
+import { timerStages } from './timer-stages.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -23,14 +28,20 @@ const { values: flags } = parseArgs({
     window: { type: 'string', default: '15m' },
     burst: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '32' },
+    rate: { type: 'string', default: '0' },
     json: { type: 'string' },
     // The Temporal dev server's SQLite pragmas: npm start's by default, `none` for SQLite's own.
     pragmas: { type: 'string', default: EMBEDDED_SQLITE_PRAGMAS.join(',') },
   },
 });
+// The baseline's worker logs only warnings; this process handles Ctrl+C itself.
+Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 const N = Number(flags.calls);
 const BURST = Number(flags.burst);
 const CONCURRENCY = Number(flags.concurrency);
+const RATE = Number(flags.rate);
+if (RATE > 0 && (N / RATE) * 1000 >= parseDuration(flags.window!)!)
+  fail(`--window must outlast creation (${N / RATE} s at --rate ${RATE})`);
 if (!parseDuration(flags.window!)) fail(`--window ${flags.window} is not a duration`);
 const ADMIN = secrets.ADMIN_API_KEY;
 
@@ -80,11 +91,16 @@ const sampler = setInterval(() => {
 stops.push(async () => clearInterval(sampler));
 
 /** Runs fn over 0..n-1 with at most `concurrency` at once. */
-async function pooled(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+async function pooled(n: number, concurrency: number, fn: (i: number) => Promise<void>, perSecond = 0): Promise<void> {
   let next = 0;
+  const from = Date.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < n) await fn(next++);
+      while (next < n) {
+        const i = next++;
+        if (perSecond > 0) await sleep(from + (i * 1000) / perSecond - Date.now());
+        await fn(i);
+      }
     }),
   );
 }
@@ -166,6 +182,7 @@ const report: Record<string, unknown> = {
   window: flags.window,
   burst: BURST,
   concurrency: CONCURRENCY,
+  rate: RATE,
   loadBefore: load(),
 };
 const crashed = stack.crashed;
@@ -180,6 +197,11 @@ try {
 await shutdown(0);
 
 async function run(): Promise<void> {
+  // 0. The baseline: bare timers at the creation rate (20/s when unpaced), on the quiet server.
+  const raw = await startRawTemporal(stack.temporalAddress);
+  stops.push(() => raw.close());
+  report.rawTimers = await raw.timerLateness(200, RATE || 20, 20_000);
+
   // 1. N open calls through the API: start (chat, or voice already answered), then drop.
   phase = 'create';
   const deadlines = new Map<string, number>();
@@ -189,14 +211,19 @@ async function run(): Promise<void> {
     () => console.error(`  created ${created}/${N}, worker RSS ${rssMb(workerPid).toFixed(0)} MB, load ${load()}`),
     15_000,
   );
-  await pooled(N, CONCURRENCY, async (i) => {
-    const callId = `main-${i}`;
-    const channel = i % 2 ? 'voice' : 'chat';
-    await post('/calls', { callId, channel, answered: true, from: `+1666${String(i).padStart(7, '0')}` });
-    const dropped = await post(`/calls/${callId}/drop`, { eventId: `drop-${callId}` });
-    deadlines.set(callId, Date.parse(dropped.resumeDeadline));
-    created++;
-  });
+  await pooled(
+    N,
+    CONCURRENCY,
+    async (i) => {
+      const callId = `main-${i}`;
+      const channel = i % 2 ? 'voice' : 'chat';
+      await post('/calls', { callId, channel, answered: true, from: `+1666${String(i).padStart(7, '0')}` });
+      const dropped = await post(`/calls/${callId}/drop`, { eventId: `drop-${callId}` });
+      deadlines.set(callId, Date.parse(dropped.resumeDeadline));
+      created++;
+    },
+    RATE,
+  );
   clearInterval(progress);
   const createS = (performance.now() - createStart) / 1000;
   // Calls end only after their deadline: the open count peaks as the last one is created.
@@ -209,7 +236,7 @@ async function run(): Promise<void> {
   phase = 'timers';
   await allEnded('main-', N, Math.max(...deadlines.values()) - Date.now() + 600_000);
   phase = 'after';
-  report.main = { ...(await lateness('main-', deadlines)), loadAfter: load() };
+  report.main = { ...(await lateness('main-', deadlines)), stages: await timerStages(client, db, deadlines), loadAfter: load() };
 
   // 4. A burst: BURST deadlines in the same second. A call's window is fixed when it starts and its deadline
   // counts from its drop, so: start every call first with its own window (through the gateway POST /v1/calls
@@ -257,6 +284,18 @@ async function run(): Promise<void> {
   report.rssMb = { ...peaks, final: rssMb(workerPid) };
 }
 
+/** The lateness taken apart, from a sample of histories (bench/timer-stages.ts). */
+function stageRows(st: any): [string, string, string][] {
+  const p = (x: { p50: number; p99: number }) => `${Math.round(x.p50)} / ${Math.round(x.p99)} ms`;
+  return [
+    [`  of which, p50 / p99 (${st.sampled} histories):`, '', ''],
+    ['  timer set late (due past the told deadline)', p(st.setLate), ''],
+    ['  server fired it late', p(st.fireLate), ''],
+    ['  task started after the fire', p(st.pickup), ''],
+    ['  task start to end persisted (replay, write)', p(st.write), ''],
+  ];
+}
+
 function printTable(r: any): void {
   const ms = (x: number) => `${Math.round(x)} ms`;
   const worst = (t: { fromS: number; p99: number; load1?: number }[]) => {
@@ -279,6 +318,12 @@ function printTable(r: any): void {
     ],
     ['worst 30 s of deadlines: p99 late (load)', worst(r.main.timeline), ''],
     ['timer fired late p50 / p99 / max', `${ms(r.main.fired.p50)} / ${ms(r.main.fired.p99)} / ${ms(r.main.fired.max)}`, ''],
+    [
+      `  raw Temporal timer, ${r.rawTimers.n} quiet: p50 / p99`,
+      `${ms(r.rawTimers.p50)} / ${ms(r.rawTimers.p99)} (x${(r.main.fired.p99 / r.rawTimers.p99).toFixed(1)} at p99)`,
+      '',
+    ],
+    ...stageRows(r.main.stages),
     [`burst: ${r.burst.n} deadlines within`, ms(r.burst.deadlineSpreadMs), '~1 s'],
     ['burst drain (first deadline to last end persisted)', ms(r.burst.drainMs), ''],
     [
@@ -291,7 +336,7 @@ function printTable(r: any): void {
   ];
   const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length))];
   console.log(
-    `\nopen calls: --calls ${r.calls} --cache-size ${r.cacheSize} --window ${r.window} --burst ${r.burst.n} --concurrency ${r.concurrency}`,
+    `\nopen calls: --calls ${r.calls} --cache-size ${r.cacheSize} --window ${r.window} --burst ${r.burst.n} --concurrency ${r.concurrency} --rate ${r.rate}`,
   );
   for (const [k, v, g] of rows) console.log(`${k.padEnd(w[0])}  ${v.padEnd(w[1])}  ${g}`);
 }

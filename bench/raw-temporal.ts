@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from './raw-activities.js';
-import { bumpSignal, countQuery, noopUpdate, writtenUpdate, type rawWorkflow } from './raw-workflows.js';
+import { bumpSignal, countQuery, noopUpdate, writtenUpdate, type rawTimerWorkflow, type rawWorkflow } from './raw-workflows.js';
 import { hasPoller } from './stack.js';
-import { concurrentStreams, inFlight, rate, sequential, type Latency, type Throughput } from './stats.js';
+import { concurrentStreams, inFlight, rate, sequential, sleep, summarize, type Latency, type Throughput } from './stats.js';
 import { waitUntil } from '../scripts/services/process.js';
 
 const workflowsPath = fileURLToPath(new URL('./raw-workflows.ts', import.meta.url));
@@ -21,6 +21,8 @@ export interface RawTemporal {
   signalsProcessed(workflows: number, signals: number): Promise<Throughput>;
   updateThroughput(workflows: number, updates: number): Promise<Throughput>;
   startQueryUpdate(total: number, limit: number): Promise<Throughput>;
+  /** `n` workflows started `perSecond`, each sleeping `ms`: how late each woke (its task's start past the due time). */
+  timerLateness(n: number, perSecond: number, ms: number): Promise<Latency>;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,21 @@ export async function startRawTemporal(address: string): Promise<RawTemporal> {
         await h.query(countQuery);
         await h.executeUpdate(noopUpdate);
       }),
+    async timerLateness(n, perSecond, ms) {
+      const from = Date.now();
+      const late = await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          await sleep(from + (i * 1000) / perSecond - Date.now());
+          const h = await client.workflow.start<typeof rawTimerWorkflow>('rawTimerWorkflow', {
+            taskQueue,
+            workflowId: `raw-timer-${randomUUID()}`,
+            args: [ms],
+          });
+          return h.result();
+        }),
+      );
+      return summarize(late);
+    },
     async close() {
       worker.shutdown();
       await running;

@@ -1,5 +1,5 @@
 // The raw Temporal baselines' workflows: nothing but the message itself, so they measure the server's floor.
-import { condition, defineQuery, defineSignal, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, defineUpdate, proxyLocalActivities, setHandler, sleep } from '@temporalio/workflow';
 import type * as rawActivities from './raw-activities.js';
 
 export const bumpSignal = defineSignal('bump');
@@ -22,4 +22,11 @@ export async function rawWorkflow(expected = 0): Promise<number> {
   setHandler(countQuery, () => count);
   await condition(() => expected > 0 && count >= expected);
   return count;
+}
+
+/** Sleeps `ms` and answers how late it woke (workflow time): the server's own timer lateness. */
+export async function rawTimerWorkflow(ms: number): Promise<number> {
+  const due = Date.now() + ms;
+  await sleep(ms);
+  return Date.now() - due;
 }
