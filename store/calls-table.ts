@@ -66,7 +66,10 @@ const CALL_COLUMNS = [
 ];
 // One statement, so one round trip and one implicit transaction: the caller profile, the call row (never
 // rolled back by a stale retry), then every event and turn of the batch as multi-row inserts from arrays.
-// A retried batch doubles nothing: rows that exist are skipped.
+// A retried batch doubles nothing: events that exist are skipped, and a turn's row takes the latest write
+// for its seq. A local activity runs before its workflow task completes; when that task is lost and
+// redone, updates may be taken in another order and the redone batch puts other turns at the same seqs:
+// the workflow keeps the redone one, so the transcript must too.
 const N = CALL_COLUMNS.length;
 const WRITE_BATCH = `
   WITH caller AS (
@@ -89,7 +92,7 @@ const WRITE_BATCH = `
   )
   INSERT INTO turns (call_id, seq, role, text, at)
   SELECT $1, t.seq, t.role, t.text, t.at FROM unnest($${N + 9}::int[], $${N + 10}::text[], $${N + 11}::text[], $${N + 12}::timestamptz[]) AS t (seq, role, text, at)
-  ON CONFLICT DO NOTHING`;
+  ON CONFLICT (call_id, seq) DO UPDATE SET role = EXCLUDED.role, text = EXCLUDED.text, at = EXCLUDED.at`;
 
 /** Writes a batch of one call's events in one transaction. */
 export async function writeBatch(pool: pg.Pool, { call, events, turns, caller }: RecordBatch): Promise<void> {
