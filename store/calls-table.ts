@@ -68,8 +68,8 @@ const CALL_COLUMNS = [
 // rolled back by a stale retry), then every event and turn of the batch as multi-row inserts from arrays.
 // A retried batch doubles nothing: events that exist are skipped, and a turn's row takes the latest write
 // for its seq. A local activity runs before its workflow task completes; when that task is lost and
-// redone, updates may be taken in another order and the redone batch puts other turns at the same seqs:
-// the workflow keeps the redone one, so the transcript must too.
+// redone, updates may be taken in another order and the redone batch puts other events and turns at the
+// same seqs: the workflow keeps the redone one, so the store must too (turns here, events in realignEvents).
 const N = CALL_COLUMNS.length;
 const WRITE_BATCH = `
   WITH caller AS (
@@ -84,19 +84,41 @@ const WRITE_BATCH = `
         .join(', ')}, updated_at = now()
     WHERE calls.version <= EXCLUDED.version
   ), events AS (
-    INSERT INTO call_events (call_id, seq, idempotency_key, type, applied, occurred_at, payload)
-    SELECT $1, e.seq, e.key, e.type, e.applied, e.occurred_at, e.payload::jsonb
-    FROM unnest($${N + 3}::int[], $${N + 4}::text[], $${N + 5}::text[], $${N + 6}::bool[], $${N + 7}::timestamptz[], $${N + 8}::text[])
-      AS e (seq, key, type, applied, occurred_at, payload)
-    ON CONFLICT DO NOTHING
+    ${insertEvents(N + 3)}
+    RETURNING 1
+  ), turns AS (
+    INSERT INTO turns (call_id, seq, role, text, at)
+    SELECT $1, t.seq, t.role, t.text, t.at FROM unnest($${N + 9}::int[], $${N + 10}::text[], $${N + 11}::text[], $${N + 12}::timestamptz[]) AS t (seq, role, text, at)
+    ON CONFLICT (call_id, seq) DO UPDATE SET role = EXCLUDED.role, text = EXCLUDED.text, at = EXCLUDED.at
   )
-  INSERT INTO turns (call_id, seq, role, text, at)
-  SELECT $1, t.seq, t.role, t.text, t.at FROM unnest($${N + 9}::int[], $${N + 10}::text[], $${N + 11}::text[], $${N + 12}::timestamptz[]) AS t (seq, role, text, at)
-  ON CONFLICT (call_id, seq) DO UPDATE SET role = EXCLUDED.role, text = EXCLUDED.text, at = EXCLUDED.at`;
+  SELECT count(*)::int AS events_written FROM events`;
+
+/** The batch's events from arrays at $from..$from+5 (seq, key, type, applied, occurred_at, payload); $1 is the call. */
+function insertEvents(from: number): string {
+  return `INSERT INTO call_events (call_id, seq, idempotency_key, type, applied, occurred_at, payload)
+    SELECT $1, e.seq, e.key, e.type, e.applied, e.occurred_at, e.payload::jsonb
+    FROM unnest($${from}::int[], $${from + 1}::text[], $${from + 2}::text[], $${from + 3}::bool[], $${from + 4}::timestamptz[], $${from + 5}::text[])
+      AS e (seq, key, type, applied, occurred_at, payload)
+    ON CONFLICT DO NOTHING`;
+}
+
+// Rows at the batch's seqs or with its keys that pair them otherwise were written by an attempt the
+// workflow did not keep: they go, and the batch's events take their places.
+const REALIGN_EVENTS = `
+  DELETE FROM call_events c WHERE c.call_id = $1 AND (c.seq = ANY($2::int[]) OR c.idempotency_key = ANY($3::text[]))
+    AND NOT EXISTS (SELECT 1 FROM unnest($2::int[], $3::text[]) AS b (seq, key) WHERE b.seq = c.seq AND b.key = c.idempotency_key)`;
 
 /** Writes a batch of one call's events in one transaction. */
 export async function writeBatch(pool: pg.Pool, { call, events, turns, caller }: RecordBatch): Promise<void> {
-  await pool.query(WRITE_BATCH, [
+  const eventArrays = [
+    events.map((e) => e.seq),
+    events.map((e) => e.key),
+    events.map((e) => e.type),
+    events.map((e) => e.applied),
+    events.map((e) => e.occurredAt),
+    events.map((e) => JSON.stringify(e.payload)),
+  ];
+  const { rows } = await pool.query(WRITE_BATCH, [
     call.callId,
     call.workflowId,
     call.channel,
@@ -121,17 +143,30 @@ export async function writeBatch(pool: pg.Pool, { call, events, turns, caller }:
     call.agent ?? null,
     caller?.number ?? null,
     caller?.name ?? null,
-    events.map((e) => e.seq),
-    events.map((e) => e.key),
-    events.map((e) => e.type),
-    events.map((e) => e.applied),
-    events.map((e) => e.occurredAt),
-    events.map((e) => JSON.stringify(e.payload)),
+    ...eventArrays,
     turns.map((t) => t.seq),
     turns.map((t) => t.role),
     turns.map((t) => t.text),
     turns.map((t) => t.at),
   ]);
+  // Fewer written than sent: a retry (the rows match, nothing to do) or a batch redone after a lost task.
+  if (rows[0].events_written < events.length) await realignEvents(pool, call.callId, eventArrays);
+}
+
+async function realignEvents(pool: pg.Pool, callId: string, eventArrays: unknown[][]): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const { rowCount } = await client.query(REALIGN_EVENTS, [callId, eventArrays[0], eventArrays[1]]);
+    if (rowCount) await client.query(insertEvents(2), [callId, ...eventArrays]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }
 
 export async function selectCall(pool: pg.Pool, callId: string): Promise<CallView | null> {

@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-it('a turn written by a lost attempt is replaced by the one the redone task records', async () => {
+it('turns and events written by a lost attempt are replaced by what the redone task records', async () => {
   const id = newCallId();
   expect((await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550007501' })).status).toBe(201);
   const call = await expectEverywhere(h, id, { status: 'active', turnCount: 0 });
@@ -27,14 +27,15 @@ it('a turn written by a lost attempt is replaced by the one the redone task reco
     turns,
   });
 
-  // The lost attempt took message A first; the redone task, which the workflow kept, took B first.
+  // The lost attempt took message A first, then X (an update that was never asked again); the redone
+  // task, which the workflow kept, took B first, then A.
   await recordEvents(
     batch(
       [
         { seq: 1, role: 'user', text: 'message A', at },
-        { seq: 2, role: 'user', text: 'message B', at },
+        { seq: 2, role: 'user', text: 'message X', at },
       ],
-      ['a', 'b'],
+      ['a', 'x'],
     ),
   );
   await recordEvents(
@@ -55,7 +56,26 @@ it('a turn written by a lost attempt is replaced by the one the redone task reco
     [1, 'message B'],
     [2, 'message A'],
   ]);
-  // Events are keyed: each is there once, whichever attempt wrote it.
-  const keys = await h.rows(`SELECT idempotency_key FROM call_events WHERE call_id = $1 AND idempotency_key IN ('a', 'b')`, [id]);
-  expect(keys.map((k) => k.idempotency_key).sort()).toEqual(['a', 'b']);
+  // The events log holds what the workflow kept, each event once, at its seq; X is gone.
+  const events = await h.rows(`SELECT seq, idempotency_key AS key FROM call_events WHERE call_id = $1 AND seq > $2 ORDER BY seq`, [
+    id,
+    call.version,
+  ]);
+  expect(events.map((e) => [e.seq - call.version, e.key])).toEqual([
+    [1, 'b'],
+    [2, 'a'],
+  ]);
+
+  // Retrying the kept batch changes nothing.
+  await recordEvents(
+    batch(
+      [
+        { seq: 1, role: 'user', text: 'message B', at },
+        { seq: 2, role: 'user', text: 'message A', at },
+      ],
+      ['b', 'a'],
+    ),
+  );
+  expect((await turnRows(h, id)).map((t) => t.text)).toEqual(['message B', 'message A']);
+  expect(await h.rows(`SELECT 1 FROM call_events WHERE call_id = $1 AND seq > $2`, [id, call.version])).toHaveLength(2);
 });
