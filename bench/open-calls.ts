@@ -40,9 +40,8 @@ const N = Number(flags.calls);
 const BURST = Number(flags.burst);
 const CONCURRENCY = Number(flags.concurrency);
 const RATE = Number(flags.rate);
-if (RATE > 0 && (N / RATE) * 1000 >= parseDuration(flags.window!)!)
-  fail(`--window must outlast creation (${N / RATE} s at --rate ${RATE})`);
-if (!parseDuration(flags.window!)) fail(`--window ${flags.window} is not a duration`);
+const WINDOW_MS = parseDuration(flags.window!) ?? fail(`--window ${flags.window} is not a duration`);
+if (RATE > 0 && (N / RATE) * 1000 >= WINDOW_MS) fail(`--window must outlast creation (${N / RATE} s at --rate ${RATE})`);
 const ADMIN = secrets.ADMIN_API_KEY;
 
 function fail(message: string): never {

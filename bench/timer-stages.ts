@@ -6,21 +6,19 @@ import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type pg from 'pg';
 import { workflowIdFor } from '../workflows/messages.js';
+import { summarize, type Latency } from './stats.js';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
-type Stat = { p50: number; p99: number; max: number };
 export interface TimerStages {
   sampled: number;
-  setLate: Stat;
-  fireLate: Stat;
-  pickup: Stat;
-  write: Stat;
+  setLate: Latency;
+  fireLate: Latency;
+  pickup: Latency;
+  write: Latency;
 }
 
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
   Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-const stat = (xs: number[]): Stat => ({ p50: pct(xs, 0.5), p99: pct(xs, 0.99), max: Math.max(...xs) });
 
 export async function timerStages(client: Client, db: pg.Pool, deadlines: Map<string, number>, sample = 300): Promise<TimerStages> {
   const ids = [...deadlines.keys()];
@@ -47,9 +45,9 @@ export async function timerStages(client: Client, db: pg.Pool, deadlines: Map<st
   }
   return {
     sampled: stages.setLate.length,
-    setLate: stat(stages.setLate),
-    fireLate: stat(stages.fireLate),
-    pickup: stat(stages.pickup),
-    write: stat(stages.write),
+    setLate: summarize(stages.setLate),
+    fireLate: summarize(stages.fireLate),
+    pickup: summarize(stages.pickup),
+    write: summarize(stages.write),
   };
 }

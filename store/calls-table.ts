@@ -102,6 +102,8 @@ function insertEvents(from: number): string {
     ON CONFLICT DO NOTHING`;
 }
 
+const INSERT_EVENTS = insertEvents(2);
+
 // Rows at the batch's seqs or with its keys that pair them otherwise were written by an attempt the
 // workflow did not keep: they go, and the batch's events take their places.
 const REALIGN_EVENTS = `
@@ -159,7 +161,7 @@ async function realignEvents(pool: pg.Pool, callId: string, eventArrays: unknown
   try {
     await client.query('BEGIN');
     const { rowCount } = await client.query(REALIGN_EVENTS, [callId, eventArrays[0], eventArrays[1]]);
-    if (rowCount) await client.query(insertEvents(2), [callId, ...eventArrays]);
+    if (rowCount) await client.query(INSERT_EVENTS, [callId, ...eventArrays]);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch((e: Error) => (broken = e));
