@@ -95,5 +95,7 @@ export default tseslint.config(
       ],
     },
   },
+  // A CommonJS preload (worker/stack-traces.cjs): `--require` takes only CommonJS.
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   prettier,
 );

@@ -1,8 +1,11 @@
 // What a worker pays to bring an evicted call back: each committed history replayed many times in this
 // process, with the CPU per replay and the promises the workflow's code creates per replay (the SDK
 // captures a source-mapped stack for each one, for the Web UI's stack trace view).
-//   npx tsx bench/replay-cost.ts [--n 200] [--dir test/histories]
+//   npx tsx bench/replay-cost.ts [--n 200] [--dir test/histories] [--stack-traces off]
+// Replay runs in this thread, so `--stack-traces off` skips the SDK's hook here as worker/stack-traces.cjs
+// does in a worker's workflow threads.
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
@@ -11,8 +14,16 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/
 import { workflowsPath } from '../worker/create-worker.js';
 
 const { values: flags } = parseArgs({
-  options: { n: { type: 'string', default: '200' }, dir: { type: 'string', default: 'test/histories' } },
+  options: {
+    n: { type: 'string', default: '200' },
+    dir: { type: 'string', default: 'test/histories' },
+    'stack-traces': { type: 'string', default: 'on' },
+  },
 });
+if (flags['stack-traces'] === 'off') {
+  const { globalHandlers } = createRequire(import.meta.url)('@temporalio/worker/lib/workflow/vm-shared.js');
+  globalHandlers.setPromiseHook = () => {};
+}
 const N = Number(flags.n);
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const quiet = { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} };
@@ -36,7 +47,7 @@ async function replay(history: proto.temporal.api.history.v1.IHistory, n: number
   return { cpuMs: (used.user + used.system) / 1000 / n, promises: promises / n };
 }
 
-console.log(`replayed ${N} times each, one process (CPU includes the SDK's Rust core)`);
+console.log(`replayed ${N} times each, one process (CPU includes the SDK's Rust core), stack traces ${flags['stack-traces']}`);
 console.log(`${'history'.padEnd(34)}  events  CPU/replay  promises/replay`);
 for (const file of readdirSync(flags.dir!).filter((f) => f.endsWith('.json'))) {
   const history = proto.temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(join(flags.dir!, file), 'utf8')));

@@ -10,6 +10,7 @@ import { Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate.js';
 import { startPostgres, type PostgresServer } from '../scripts/services/postgres.js';
 import { freePort, spawnPrefixed, startTogether, stopProcess, waitUntil, type Proc } from '../scripts/services/process.js';
+import { entryArgs } from '../scripts/services/entry-points.js';
 import { startRedis, type RedisServer } from '../scripts/services/redis.js';
 import { startTemporal, type TemporalServer } from '../scripts/services/temporal.js';
 import { childrenByName } from './cpu.js';
@@ -120,7 +121,7 @@ export async function startBenchStack(options: StackOptions = {}): Promise<Bench
     const spawnProduct = async (name: ProductRole): Promise<Proc> => {
       // Each worker its own metrics port: two may run side by side.
       const own = name === 'worker' ? { WORKER_METRICS_PORT: String(await freePort()) } : {};
-      const child = spawnPrefixed(name, process.execPath, [...profile, '--import', 'tsx', `${name}/main.ts`], {
+      const child = spawnPrefixed(name, process.execPath, [...profile, ...entryArgs(name)], {
         cwd: root,
         env: { ...env, ...own },
         echo: !options.productLog,

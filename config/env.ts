@@ -83,6 +83,8 @@ const schema = z
     WORKER_METRICS_PORT: port(9464),
     // Workflows kept in the worker's sticky cache; evicted calls replay from history when they next wake.
     WORKER_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
+    // Read again by worker/stack-traces.cjs in the workflow threads; validated here so a typo stops the worker.
+    WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
     RATE_LIMIT_PER_CALLER: z.coerce.number().int().min(0).default(120),
     RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(600),
     // Proxies whose X-Forwarded-For is believed: a hop count or addresses/CIDRs; none by default.

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/env.js';
 import { migrate } from '../db/migrate.js';
 import { startPostgres } from './services/postgres.js';
 import { spawnPrefixed, startTogether, waitUntil, type Stoppable } from './services/process.js';
+import { entryArgs } from './services/entry-points.js';
 import { startRedis } from './services/redis.js';
 import { supervise } from './services/supervise.js';
 import { EMBEDDED_SQLITE_PRAGMAS, startTemporal } from './services/temporal.js';
@@ -56,14 +57,10 @@ try {
   };
   await migrate(urls.DATABASE_URL);
 
-  const children = ['worker', 'api'].map((name) =>
-    supervise(
-      () =>
-        spawnPrefixed(name, process.execPath, ['--import', 'tsx', `${name}/main.ts`], { cwd: root, env: { ...env, ...urls }, echo: true }),
-      {
-        onGiveUp: (reason) => void shutdown(1, `${reason}; stopping everything`),
-      },
-    ),
+  const children = (['worker', 'api'] as const).map((name) =>
+    supervise(() => spawnPrefixed(name, process.execPath, entryArgs(name), { cwd: root, env: { ...env, ...urls }, echo: true }), {
+      onGiveUp: (reason) => void shutdown(1, `${reason}; stopping everything`),
+    }),
   );
   running.push({ stop: () => Promise.all(children.map((child) => child.stop())).then(() => undefined) });
 

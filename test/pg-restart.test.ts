@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { migrate } from '../db/migrate.js';
 import { startPostgres, type PostgresServer } from '../scripts/services/postgres.js';
 import { freePort, spawnPrefixed, stopProcess, waitUntil, type Proc } from '../scripts/services/process.js';
+import { entryArgs } from '../scripts/services/entry-points.js';
 import { startApiProcess, type ApiProcess } from './support/api-process.js';
 import { ADMIN_KEY, createHarness, eventually, newCallId, workerEnv, type Harness } from './support/harness.js';
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
   await migrate(postgres.url);
   h = await createHarness({ databaseUrl: postgres.url, noWorker: true });
   const env = { DATABASE_URL: postgres.url, LOG_LEVEL: 'warn' };
-  worker = spawnPrefixed('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  worker = spawnPrefixed('worker', process.execPath, entryArgs('worker'), {
     env: { ...workerEnv(h.taskQueue), ...env, WORKER_METRICS_PORT: String(await freePort()) },
     echo: process.env.CALLWRIGHT_SERVICE_LOGS === '1',
   });

@@ -2,6 +2,7 @@
 // child that keeps crashing makes the supervisor give up (so the stack stops and says why).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnPrefixed } from '../scripts/services/process.js';
+import { entryArgs } from '../scripts/services/entry-points.js';
 import { supervise, type Supervised } from '../scripts/services/supervise.js';
 import { createHarness, eventually, newCallId, workerEnv, type Harness } from './support/harness.js';
 
@@ -28,7 +29,7 @@ describe('supervise', () => {
   it('restarts a SIGKILLed worker, which serves the calls again', async () => {
     const lines: string[] = [];
     const env = { ...workerEnv(h.taskQueue), WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
-    worker = supervise(() => spawnPrefixed('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env }), {
+    worker = supervise(() => spawnPrefixed('worker', process.execPath, entryArgs('worker'), { env }), {
       log: (line) => lines.push(line),
       onGiveUp: (reason) => lines.push(`gave up: ${reason}`),
     });

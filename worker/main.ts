@@ -27,8 +27,20 @@ const worker = await createCallWorker({
   deps: { pool, redis, responder, twilio: twilioCallSettings(config), webhookSecret: config.WEBHOOK_SECRET },
   maxCachedWorkflows: config.WORKER_CACHE_SIZE,
 });
+// worker/stack-traces.cjs marks the process when it ran; without it the SDK's default (on) holds.
+const stackTraces = (globalThis as Record<symbol, unknown>)[Symbol.for('callwright.workflowStackTraces')] ?? 'on';
+if (stackTraces !== config.WORKFLOW_STACK_TRACES)
+  logger.warn(
+    { wanted: config.WORKFLOW_STACK_TRACES, running: stackTraces },
+    'workflow stack traces: start the worker with `node --require ./worker/stack-traces.cjs` (npm run worker does) to apply WORKFLOW_STACK_TRACES',
+  );
 logger.info(
-  { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: `:${config.WORKER_METRICS_PORT}/metrics` },
+  {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    temporal: config.TEMPORAL_ADDRESS,
+    metrics: `:${config.WORKER_METRICS_PORT}/metrics`,
+    workflowStackTraces: stackTraces,
+  },
   'worker polling',
 );
 // Best effort: without the Schedule nothing is lost, calls are only kept longer; the next start tries again.

@@ -1,5 +1,6 @@
 // The real API entry point (api/main.ts) as a child process on this run's servers, reached over HTTP.
 import { freePort, spawnPrefixed, stopProcess, waitUntil } from '../../scripts/services/process.js';
+import { entryArgs } from '../../scripts/services/entry-points.js';
 import { ADMIN_KEY, WEBHOOK_SECRET, workerEnv } from './harness.js';
 
 export interface ApiProcess {
@@ -11,7 +12,7 @@ export interface ApiProcess {
 /** Starts api/main.ts on a free port for `taskQueue` and resolves once /healthz answers. */
 export async function startApiProcess(taskQueue: string, env: NodeJS.ProcessEnv = {}): Promise<ApiProcess> {
   const port = await freePort();
-  const proc = spawnPrefixed(`api:${port}`, process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+  const proc = spawnPrefixed(`api:${port}`, process.execPath, entryArgs('api'), {
     env: {
       ...workerEnv(taskQueue),
       PORT: String(port),
