@@ -9,6 +9,8 @@ export interface ProductPaths {
   chatTurns(n: number): Promise<{ latency: Latency; callId: string }>;
   concurrentChats(chats: number, turns: number): Promise<Throughput>;
   webhookAck(n: number): Promise<Latency>;
+  /** The API's cheapest round trip (GET /healthz): the HTTP hop every product path pays on top of Temporal. */
+  httpHop(n: number): Promise<Latency>;
   voiceTurnsPersisted(calls: number, turns: number, deadlineMs: number): Promise<Throughput & { ackedSeconds: number }>;
   startDrop(total: number, limit: number): Promise<Throughput>;
   close(): Promise<void>;
@@ -65,6 +67,7 @@ export function productPaths(stack: BenchStack): ProductPaths {
       const callId = await startVoice();
       return sequential(n, (i) => turn(callId, i));
     },
+    httpHop: (n) => sequential(n, () => request('/healthz', { method: 'GET' })),
     async voiceTurnsPersisted(calls, turns, deadlineMs) {
       const ids = await Promise.all(Array.from({ length: calls }, startVoice));
       const expected = calls * turns;

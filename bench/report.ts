@@ -16,6 +16,8 @@ export interface Figures {
   product: {
     chatTurn: Latency;
     webhookAck: Latency;
+    /** Not a goal: GET /healthz, so Signal + this is the floor of a webhook ack. */
+    httpHop: Latency;
     concurrentChats: Throughput;
     voiceTurns: Throughput & { ackedSeconds: number };
     startDrop: Throughput;
@@ -82,6 +84,12 @@ export function printReport(f: Figures, rows: Goal[]): void {
   console.log(
     `\nfloor of a written turn: raw Update + 1 no-op local activity p50 ${num(floor.p50)} ms, p99 ${num(floor.p99)} ms ` +
       `(${(floor.p50 / raw.updateLatency.p50).toFixed(2)}x the no-op Update; the chat turn is ${(product.chatTurn.p50 / floor.p50).toFixed(2)}x this floor)`,
+  );
+  const hop = product.httpHop.p50;
+  const webhookFloor = raw.signalAck.p50 + hop;
+  console.log(
+    `floor of a webhook ack: raw Signal + the API's HTTP hop (GET /healthz p50 ${num(hop)} ms) = ${num(webhookFloor)} ms ` +
+      `(${(webhookFloor / raw.signalAck.p50).toFixed(2)}x the Signal; the webhook ack is ${(product.webhookAck.p50 / webhookFloor).toFixed(2)}x this floor)`,
   );
   console.log(
     `under load: raw Update p50 ${num(raw.updateThroughput.latency!.p50)} ms and chat turn p50 ` +

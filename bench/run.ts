@@ -80,6 +80,7 @@ try {
   const chat = await phase('chat turn, sequential', latency, () => product!.chatTurns(latency));
   const signalAck = await phase('raw Signal ack, sequential', latency, () => raw!.signalAck(latency));
   const webhookAck = await phase('webhook ack, sequential', latency, () => product!.webhookAck(latency));
+  const httpHop = await phase('HTTP hop (GET /healthz), sequential', latency, () => product!.httpHop(latency));
   const updateThroughput = await phase(`raw Updates, ${chats} workflows`, chats * turnsPerChat, () =>
     raw!.updateThroughput(chats, turnsPerChat),
   );
@@ -120,7 +121,7 @@ try {
       signalsProcessed,
       startQueryUpdate,
     },
-    product: { chatTurn: chat.latency, webhookAck, concurrentChats, voiceTurns, startDrop },
+    product: { chatTurn: chat.latency, webhookAck, httpHop, concurrentChats, voiceTurns, startDrop },
     phases,
     history,
   };
