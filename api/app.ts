@@ -1,8 +1,8 @@
 // The HTTP app, built from its dependencies so tests drive it with app.request() and no network.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { pino } from 'pino';
 import { authenticate, formBodyToken, type AuthEnv } from './auth.js';
+import { bodyLimit } from './body-limit.js';
 import { chatPage } from './chat-page.js';
 import type { ApiDeps } from './deps.js';
 import { docsRoutes, OPENAPI_CONFIG } from './docs.js';
@@ -71,7 +71,7 @@ export function createApp(deps: ApiDeps) {
   const tooLarge = () => {
     throw new ApiError('payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`, undefined, { Connection: 'close' });
   };
-  v1.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge }));
+  v1.use('*', bodyLimit(MAX_BODY_BYTES, tooLarge));
   // Webhooks authenticate by their provider's signature, not a bearer token.
   v1.route('/webhooks', webhookRoutes(deps));
   v1.use('/calls/:callId/drop', formBodyToken);

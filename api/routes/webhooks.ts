@@ -17,11 +17,16 @@ import { feedEvent, feedStart, startSignal } from '../webhooks/feed-events.js';
 import { Accepted, FeedEvent, FeedSignatureHeader, webhookErrors } from '../webhooks/schemas.js';
 import { verifyFeedSignature } from '../../common/feed-signature.js';
 
+const utf8 = new TextDecoder();
+
 function feedSignature(settings: WebhookSettings): MiddlewareHandler {
   return async function feedSignature(c, next) {
     const body = new Uint8Array(await c.req.arrayBuffer());
     const verdict = verifyFeedSignature(settings, c.req.header('x-signature'), body);
     if (!verdict.ok) throw new ApiError('unauthorized', verdict.reason);
+    // The JSON validator reads the body as text; without this Hono re-reads the checked bytes through a
+    // web Response. Hono keeps a promise per cached body (its declared type says the value).
+    (c.req.bodyCache as Record<string, unknown>).text ??= Promise.resolve(utf8.decode(body));
     await next();
   };
 }
