@@ -16,6 +16,7 @@ import { CallGateway } from '../api/call-gateway.js';
 import { parseDuration } from '../config/duration.js';
 import { callConfigOf, loadConfig } from '../config/env.js';
 import { EMBEDDED_SQLITE_PRAGMAS } from '../scripts/services/temporal.js';
+import { cpuDelta, groupCpu } from './cpu.js';
 import { startRawTemporal } from './raw-temporal.js';
 import { secrets, startBenchStack } from './stack.js';
 import { timerStages } from './timer-stages.js';
@@ -272,10 +273,15 @@ async function run(): Promise<void> {
     }),
   );
   const bd = [...burstDeadlines.values()];
+  // Where the drain's work goes: CPU per process group from the first deadline until every end is persisted.
+  await sleep(Math.min(...bd) - Date.now());
+  const cpuBefore = groupCpu(stack.groups);
   await allEnded('burst-', BURST, Math.max(...bd) - Date.now() + 600_000);
+  const drainCpu = cpuDelta(cpuBefore, groupCpu(stack.groups));
   const burst = await lateness('burst-', burstDeadlines);
   report.burst = {
     ...burst,
+    drainCpuSeconds: drainCpu,
     deadlineSpreadMs: Math.max(...bd) - Math.min(...bd),
     drainMs: burst.lastRecordedMs - Math.min(...bd),
     loadAfter: load(),
@@ -325,6 +331,13 @@ function printTable(r: any): void {
     ...stageRows(r.main.stages),
     [`burst: ${r.burst.n} deadlines within`, ms(r.burst.deadlineSpreadMs), '~1 s'],
     ['burst drain (first deadline to last end persisted)', ms(r.burst.drainMs), ''],
+    [
+      '  CPU s during the drain, by process',
+      Object.entries(r.burst.drainCpuSeconds as Record<string, number>)
+        .map(([group, s]) => `${group} ${s.toFixed(1)}`)
+        .join(', '),
+      '',
+    ],
     [
       'burst persisted late p50 / p99 / max',
       `${ms(r.burst.persisted.p50)} / ${ms(r.burst.persisted.p99)} / ${ms(r.burst.persisted.max)}`,
