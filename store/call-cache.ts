@@ -53,11 +53,10 @@ export async function cacheEvent(
   // Serialized once: the cache and the live message carry the same bytes.
   const view = JSON.stringify(call);
   const entries = turns.map((t) => JSON.stringify(t));
-  const m = redis.multi();
+  // The count comes first, so its result is always the first (`length` would also count the MULTI).
+  const m = redis.multi().zcard(keys.turns(call.callId));
   if (started) m.set(keys.leg(call.callId), call.callId, 'EX', LEG_TTL_SECONDS, 'NX');
   m.eval(SET_VIEW, 1, keys.call(call.callId), call.version, view, TTL_SECONDS);
-  const counted = m.length;
-  m.zcard(keys.turns(call.callId));
   if (turns.length) {
     // One entry per seq: a local activity redone after a worker crash carries the same turns with a later
     // `at`. A batch's turns have consecutive seqs, so one range clears them.
@@ -74,7 +73,7 @@ export async function cacheEvent(
   // The bytes of JSON.stringify({ call, turns } satisfies LiveBatch), without serializing either again.
   if (publish) m.publish(liveChannel(call.callId), `{"call":${view},"turns":[${entries.join(',')}]}`);
   const results = await execOrThrow(m);
-  return { cachedBefore: Number(results[counted][1]) };
+  return { cachedBefore: Number(results[0][1]) };
 }
 
 /** Refills the cache from PostgreSQL rows after a flush or eviction; nothing new happened, so nothing is published. */

@@ -75,6 +75,21 @@ describe('conversation', () => {
     expect((await cachedTurns(h, id)).map((t) => t.seq)).toEqual([1, 2, 3, 4]);
   });
 
+  it('a turn on a warm cache adds to it without reloading the transcript from PostgreSQL', async () => {
+    const id = newCallId();
+    await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550006667' });
+    await say(id, 'hello');
+    // An entry only the cache holds: a reload from PostgreSQL would overwrite it.
+    const key = `call:${id}:turns`;
+    const marker = { seq: 1, role: 'user', text: 'only in the cache', at: new Date().toISOString() };
+    await h.redis.multi().zremrangebyscore(key, 1, 1).zadd(key, 1, JSON.stringify(marker)).exec();
+    await say(id, 'and again');
+    const cached = await cachedTurns(h, id);
+    expect(cached.map((t) => t.seq)).toEqual([1, 2, 3, 4]);
+    expect(cached[0]).toEqual(marker);
+    expect((await turnRows(h, id)).map((t) => t.text)).toEqual(['hello', expect.any(String), 'and again', expect.any(String)]);
+  });
+
   it('a long call continues-as-new at least twice and keeps every turn in order', async () => {
     const id = newCallId();
     await h.request('POST', '/calls', { callId: id, channel: 'chat', from: '+15550007777' });
