@@ -15,6 +15,8 @@ export interface Sizes {
 
 export interface Options {
   sizes: Sizes;
+  /** Each raw/product pair runs this many times, interleaved; the goals take the median round's ratio. */
+  rounds: number;
   json?: string;
   sqlitePragmas: string[];
   /** Write V8 CPU profiles of the worker and the API here (`--cpu-prof DIR`), to see where their time goes. */
@@ -35,7 +37,7 @@ const flags = {
   inFlight: 'in-flight',
 } as const satisfies Record<keyof Sizes, string>;
 
-export const usage = `npm run bench -- [--quick] [--json FILE] [--pragmas journal_mode=wal,synchronous=normal | none] [--cpu-prof DIR]
+export const usage = `npm run bench -- [--quick] [--rounds N (3; 1 with --quick)] [--json FILE] [--pragmas journal_mode=wal,synchronous=normal | none] [--cpu-prof DIR]
   (pragmas default to what npm start uses: ${EMBEDDED_SQLITE_PRAGMAS.join(',')})
   sizes: ${Object.entries(flags)
     .map(([k, flag]) => `--${flag} N (${defaults[k as keyof Sizes]})`)
@@ -46,6 +48,7 @@ export function parseOptions(argv: string[]): Options {
     args: argv,
     options: {
       quick: { type: 'boolean' },
+      rounds: { type: 'string' },
       json: { type: 'string' },
       pragmas: { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -65,6 +68,8 @@ export function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a positive integer, not ${given}\n${usage}`);
     sizes[key] = n;
   }
+  const rounds = Number(values.rounds ?? (values.quick ? 1 : 3));
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, not ${values.rounds}\n${usage}`);
   // The embedded server as `npm start` runs it, unless told otherwise (`none`: SQLite's own defaults).
   const given = values.pragmas ?? EMBEDDED_SQLITE_PRAGMAS.join(',');
   const sqlitePragmas =
@@ -75,5 +80,5 @@ export function parseOptions(argv: string[]): Options {
           .map((p) => p.trim())
           .filter(Boolean);
   for (const p of sqlitePragmas) if (!/^\w+=\w+$/.test(p)) throw new Error(`--pragmas takes name=value,name=value; got ${p}`);
-  return { sizes, json: values.json, sqlitePragmas, cpuProfileDir: values['cpu-prof'] };
+  return { sizes, rounds, json: values.json, sqlitePragmas, cpuProfileDir: values['cpu-prof'] };
 }

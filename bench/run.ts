@@ -9,7 +9,7 @@ import { historyProfile } from './history.js';
 import { parseOptions } from './options.js';
 import { productPaths, type ProductPaths } from './product-paths.js';
 import { startRawTemporal, type RawTemporal } from './raw-temporal.js';
-import { goals, printReport, type Figures, type Phase } from './report.js';
+import { goals, printReport, type Figures, type Phase, type Round } from './report.js';
 import { startBenchStack, type BenchStack } from './stack.js';
 import { sleep } from './stats.js';
 
@@ -73,35 +73,53 @@ try {
     stack.crashed,
   ]);
 
-  // Each raw baseline runs right before the product path it bounds, so both see the same server state.
+  // Each raw baseline runs right before the product path it bounds, so both see the same server state;
+  // rounds repeat the pairs, so a slow minute on a shared machine moves one round, not the result.
   const { latency, chats, turnsPerChat, voiceCalls, turnsPerVoiceCall, starts, inFlight } = sizes;
-  const rawUpdate = await phase('raw no-op Update, sequential', latency, () => raw!.updateLatency(latency));
-  const writtenUpdate = await phase('raw Update + 1 local activity, sequential', latency, () => raw!.writtenUpdateLatency(latency));
-  const chat = await phase('chat turn, sequential', latency, () => product!.chatTurns(latency));
-  const signalAck = await phase('raw Signal ack, sequential', latency, () => raw!.signalAck(latency));
-  const webhookAck = await phase('webhook ack, sequential', latency, () => product!.webhookAck(latency));
-  const httpHop = await phase('HTTP hop (GET /healthz), sequential', latency, () => product!.httpHop(latency));
-  const updateThroughput = await phase(`raw Updates, ${chats} workflows`, chats * turnsPerChat, () =>
-    raw!.updateThroughput(chats, turnsPerChat),
-  );
-  const concurrentChats = await phase(`chat turns, ${chats} chats`, chats * turnsPerChat, () =>
-    product!.concurrentChats(chats, turnsPerChat),
-  );
-  const voiceOps = voiceCalls * turnsPerVoiceCall;
-  const signalsProcessed = await phase(`raw Signals processed, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
-    raw!.signalsProcessed(voiceCalls, turnsPerVoiceCall),
-  );
-  const voiceTurns = await phase(`voice turns persisted, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
-    product!.voiceTurnsPersisted(voiceCalls, turnsPerVoiceCall, 600_000),
-  );
-  const startQueryUpdate = await phase(`raw start+query+Update, ${inFlight} in flight`, starts, () =>
-    raw!.startQueryUpdate(starts, inFlight),
-  );
-  const startDrop = await phase(`start + drop, ${inFlight} in flight`, starts, () => product!.startDrop(starts, inFlight));
+  const rounds: Round[] = [];
+  let historyOf: { rawUpdate: string; chatTurn: string } | undefined;
+  for (let round = 1; round <= options.rounds; round++) {
+    if (options.rounds > 1) log(`round ${round} of ${options.rounds}`);
+    const rawUpdate = await phase('raw no-op Update, sequential', latency, () => raw!.updateLatency(latency));
+    const writtenUpdate = await phase('raw Update + 1 local activity, sequential', latency, () => raw!.writtenUpdateLatency(latency));
+    const chat = await phase('chat turn, sequential', latency, () => product!.chatTurns(latency));
+    const signalAck = await phase('raw Signal ack, sequential', latency, () => raw!.signalAck(latency));
+    const webhookAck = await phase('webhook ack, sequential', latency, () => product!.webhookAck(latency));
+    const httpHop = await phase('HTTP hop (GET /healthz), sequential', latency, () => product!.httpHop(latency));
+    const updateThroughput = await phase(`raw Updates, ${chats} workflows`, chats * turnsPerChat, () =>
+      raw!.updateThroughput(chats, turnsPerChat),
+    );
+    const concurrentChats = await phase(`chat turns, ${chats} chats`, chats * turnsPerChat, () =>
+      product!.concurrentChats(chats, turnsPerChat),
+    );
+    const voiceOps = voiceCalls * turnsPerVoiceCall;
+    const signalsProcessed = await phase(`raw Signals processed, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
+      raw!.signalsProcessed(voiceCalls, turnsPerVoiceCall),
+    );
+    const voiceTurns = await phase(`voice turns persisted, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
+      product!.voiceTurnsPersisted(voiceCalls, turnsPerVoiceCall, 600_000),
+    );
+    const startQueryUpdate = await phase(`raw start+query+Update, ${inFlight} in flight`, starts, () =>
+      raw!.startQueryUpdate(starts, inFlight),
+    );
+    const startDrop = await phase(`start + drop, ${inFlight} in flight`, starts, () => product!.startDrop(starts, inFlight));
+    historyOf ??= { rawUpdate: rawUpdate.workflowId, chatTurn: `call-${chat.callId}` };
+    rounds.push({
+      raw: {
+        updateLatency: rawUpdate.latency,
+        writtenUpdateLatency: writtenUpdate,
+        signalAck,
+        updateThroughput,
+        signalsProcessed,
+        startQueryUpdate,
+      },
+      product: { chatTurn: chat.latency, webhookAck, httpHop, concurrentChats, voiceTurns, startDrop },
+    });
+  }
 
   const history = {
-    rawUpdate: await historyProfile(raw.client, rawUpdate.workflowId, latency),
-    chatTurn: await historyProfile(raw.client, `call-${chat.callId}`, latency),
+    rawUpdate: await historyProfile(raw.client, historyOf!.rawUpdate, latency),
+    chatTurn: await historyProfile(raw.client, historyOf!.chatTurn, latency),
   };
   const figures: Figures = {
     meta: {
@@ -112,16 +130,9 @@ try {
       loadBefore,
       sqlitePragmas: options.sqlitePragmas,
       sizes,
+      rounds: options.rounds,
     },
-    raw: {
-      updateLatency: rawUpdate.latency,
-      writtenUpdateLatency: writtenUpdate,
-      signalAck,
-      updateThroughput,
-      signalsProcessed,
-      startQueryUpdate,
-    },
-    product: { chatTurn: chat.latency, webhookAck, httpHop, concurrentChats, voiceTurns, startDrop },
+    rounds,
     phases,
     history,
   };
