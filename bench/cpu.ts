@@ -55,10 +55,25 @@ export function childrenByName(): Map<string, number> {
   );
 }
 
-/** CPU seconds used so far by each named process group (children spawned detached lead their own group). */
+/**
+ * CPU seconds used so far by each named process group (children spawned detached lead their own group).
+ * A process that left its group for one of its own still counts for the group of the ancestor that did
+ * not: PostgreSQL's backends call setsid(), and counted by group alone their CPU would show only when
+ * they exit, in whatever phase that happens.
+ */
 export function groupCpu(groups: Record<string, number>): Record<string, number> {
+  const stats = allStats();
+  const byPid = new Map(stats.map((s) => [s.pid, s]));
+  const leaders = new Set(Object.values(groups));
+  const groupOf = (s: Stat): number | undefined => {
+    for (let p: Stat | undefined = s, hops = 0; p && hops < 32; p = byPid.get(p.ppid), hops++) if (leaders.has(p.pgrp)) return p.pgrp;
+    return undefined;
+  };
   const byGroup = new Map<number, number>();
-  for (const s of allStats()) byGroup.set(s.pgrp, (byGroup.get(s.pgrp) ?? 0) + s.ticks);
+  for (const s of stats) {
+    const group = groupOf(s);
+    if (group !== undefined) byGroup.set(group, (byGroup.get(group) ?? 0) + s.ticks);
+  }
   const out: Record<string, number> = {};
   for (const [name, pgid] of Object.entries(groups)) out[name] = (byGroup.get(pgid) ?? 0) / ticksPerSecond;
   const self = process.cpuUsage();
