@@ -110,6 +110,28 @@ const REALIGN_EVENTS = `
   DELETE FROM call_events c WHERE c.call_id = $1 AND (c.seq = ANY($2::int[]) OR c.idempotency_key = ANY($3::text[]))
     AND NOT EXISTS (SELECT 1 FROM unnest($2::int[], $3::text[]) AS b (seq, key) WHERE b.seq = c.seq AND b.key = c.idempotency_key)`;
 
+/** False once a pooler in front of PostgreSQL lost a prepared statement: this process stops naming them. */
+let prepareStatements = true;
+
+/** SQLSTATEs of a prepared statement the server does not have, or has from another client (PgBouncer in transaction mode). */
+const LOST_PREPARED = new Set(['26000', '42P05']);
+
+/**
+ * Runs a hot statement named, so each connection prepares it once (planning the batch write was half
+ * its CPU in PostgreSQL). Behind a pooler that does not keep prepared statements per client it falls
+ * back to unnamed statements, once and for all, instead of failing every write.
+ */
+async function queryPrepared<R extends pg.QueryResultRow>(pool: pg.Pool, name: string, text: string, values: unknown[]) {
+  if (!prepareStatements) return pool.query<R>(text, values);
+  try {
+    return await pool.query<R>({ name, text, values });
+  } catch (err) {
+    if (!LOST_PREPARED.has((err as { code?: string }).code ?? '')) throw err;
+    prepareStatements = false;
+    return pool.query<R>(text, values);
+  }
+}
+
 /** Writes a batch of one call's events in one transaction. */
 export async function writeBatch(pool: pg.Pool, { call, events, turns, caller }: RecordBatch): Promise<void> {
   const eventArrays = [
@@ -120,42 +142,37 @@ export async function writeBatch(pool: pg.Pool, { call, events, turns, caller }:
     events.map((e) => e.occurredAt),
     events.map((e) => JSON.stringify(e.payload)),
   ];
-  // Named, so each connection prepares it once: planning this statement was half its CPU in PostgreSQL.
-  const { rows } = await pool.query<{ events_written: number }>({
-    name: 'write-batch',
-    text: WRITE_BATCH,
-    values: [
-      call.callId,
-      call.workflowId,
-      call.channel,
-      call.direction,
-      call.from,
-      call.to,
-      call.status,
-      call.disposition,
-      call.startedAt,
-      call.answeredAt,
-      call.droppedAt,
-      call.resumeDeadline,
-      call.endedAt,
-      call.turnCount,
-      call.dropCount,
-      call.resumeCount,
-      call.context,
-      call.metadata,
-      call.provider,
-      call.legs,
-      call.version,
-      call.agent ?? null,
-      caller?.number ?? null,
-      caller?.name ?? null,
-      ...eventArrays,
-      turns.map((t) => t.seq),
-      turns.map((t) => t.role),
-      turns.map((t) => t.text),
-      turns.map((t) => t.at),
-    ],
-  });
+  const { rows } = await queryPrepared<{ events_written: number }>(pool, 'write-batch', WRITE_BATCH, [
+    call.callId,
+    call.workflowId,
+    call.channel,
+    call.direction,
+    call.from,
+    call.to,
+    call.status,
+    call.disposition,
+    call.startedAt,
+    call.answeredAt,
+    call.droppedAt,
+    call.resumeDeadline,
+    call.endedAt,
+    call.turnCount,
+    call.dropCount,
+    call.resumeCount,
+    call.context,
+    call.metadata,
+    call.provider,
+    call.legs,
+    call.version,
+    call.agent ?? null,
+    caller?.number ?? null,
+    caller?.name ?? null,
+    ...eventArrays,
+    turns.map((t) => t.seq),
+    turns.map((t) => t.role),
+    turns.map((t) => t.text),
+    turns.map((t) => t.at),
+  ]);
   // Fewer written than sent: a retry (the rows match, nothing to do) or a batch redone after a lost task.
   if (rows[0].events_written < events.length) await realignEvents(pool, call.callId, eventArrays);
 }

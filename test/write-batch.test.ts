@@ -13,50 +13,60 @@ beforeAll(() => {
 });
 afterAll(() => pool?.end());
 
+const at = new Date().toISOString();
+const callView = (callId: string): CallView => ({
+  callId,
+  workflowId: `call-${callId}`,
+  status: 'active',
+  disposition: null,
+  channel: 'voice',
+  direction: 'inbound',
+  from: '+15550007601',
+  to: null,
+  provider: null,
+  startedAt: at,
+  answeredAt: at,
+  droppedAt: null,
+  resumeDeadline: null,
+  endedAt: null,
+  durationSeconds: null,
+  turnCount: 0,
+  dropCount: 0,
+  resumeCount: 0,
+  context: {},
+  metadata: {},
+  legs: [],
+  agent: null,
+  version: 1,
+});
+/** The batch at `seq`: the start at 1, then one turn per seq. */
+const batch = (callId: string, seq: number, text?: string): RecordBatch => ({
+  call: { ...callView(callId), turnCount: seq - 1, version: seq },
+  events: [{ seq, key: `${callId}:${seq}`, type: seq === 1 ? 'started' : 'turn', applied: true, occurredAt: at, payload: {} }],
+  turns: text ? [{ seq: seq - 1, role: 'user', text, at }] : [],
+});
+const turnTexts = async (callId: string) =>
+  (await pool.query('SELECT text FROM turns WHERE call_id = $1 ORDER BY seq', [callId])).rows.map((r) => r.text);
+
 it('each connection prepares the batch write once and reuses it for every batch', async () => {
   const callId = newCallId();
-  const at = new Date().toISOString();
-  const call: CallView = {
-    callId,
-    workflowId: `call-${callId}`,
-    status: 'active',
-    disposition: null,
-    channel: 'voice',
-    direction: 'inbound',
-    from: '+15550007601',
-    to: null,
-    provider: null,
-    startedAt: at,
-    answeredAt: at,
-    droppedAt: null,
-    resumeDeadline: null,
-    endedAt: null,
-    durationSeconds: null,
-    turnCount: 0,
-    dropCount: 0,
-    resumeCount: 0,
-    context: {},
-    metadata: {},
-    legs: [],
-    agent: null,
-    version: 1,
-  };
-  const batch = (seq: number, turnCount: number, turns: RecordBatch['turns']): RecordBatch => ({
-    call: { ...call, turnCount, version: seq },
-    events: [{ seq, key: `${callId}:${seq}`, type: seq === 1 ? 'started' : 'turn', applied: true, occurredAt: at, payload: {} }],
-    turns,
-  });
-  await writeBatch(pool, batch(1, 0, []));
-  await writeBatch(pool, batch(2, 1, [{ seq: 1, role: 'user', text: 'first', at }]));
-  await writeBatch(pool, batch(3, 2, [{ seq: 2, role: 'assistant', text: 'second', at }]));
+  await writeBatch(pool, batch(callId, 1));
+  await writeBatch(pool, batch(callId, 2, 'first'));
+  await writeBatch(pool, batch(callId, 3, 'second'));
 
   const prepared = await pool.query(`SELECT name FROM pg_prepared_statements WHERE name = 'write-batch'`);
   expect(prepared.rows).toEqual([{ name: 'write-batch' }]);
   const { rows } = await pool.query('SELECT version, turn_count FROM calls WHERE call_id = $1', [callId]);
   expect(rows).toEqual([{ version: 3, turn_count: 2 }]);
-  const turns = await pool.query('SELECT seq, text FROM turns WHERE call_id = $1 ORDER BY seq', [callId]);
-  expect(turns.rows).toEqual([
-    { seq: 1, text: 'first' },
-    { seq: 2, text: 'second' },
-  ]);
+  expect(await turnTexts(callId)).toEqual(['first', 'second']);
+});
+
+it('a prepared statement lost behind its back (a pooler in transaction mode) does not stop the writes', async () => {
+  const callId = newCallId();
+  await writeBatch(pool, batch(callId, 1));
+  // What PgBouncer in transaction mode does to a client: the next server connection lacks the statement.
+  await pool.query('DEALLOCATE ALL');
+  await writeBatch(pool, batch(callId, 2, 'after the loss'));
+  await writeBatch(pool, batch(callId, 3, 'and on'));
+  expect(await turnTexts(callId)).toEqual(['after the loss', 'and on']);
 });
