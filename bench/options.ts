@@ -15,6 +15,8 @@ export interface Sizes {
 
 export interface Options {
   sizes: Sizes;
+  /** A smoke run: sizes too small for the goals' verdicts to mean anything. */
+  quick: boolean;
   /** Each raw/product pair runs this many times, interleaved; the goals take the median round's ratio. */
   rounds: number;
   json?: string;
@@ -80,5 +82,5 @@ export function parseOptions(argv: string[]): Options {
           .map((p) => p.trim())
           .filter(Boolean);
   for (const p of sqlitePragmas) if (!/^\w+=\w+$/.test(p)) throw new Error(`--pragmas takes name=value,name=value; got ${p}`);
-  return { sizes, rounds, json: values.json, sqlitePragmas, cpuProfileDir: values['cpu-prof'] };
+  return { sizes, quick: values.quick === true, rounds, json: values.json, sqlitePragmas, cpuProfileDir: values['cpu-prof'] };
 }

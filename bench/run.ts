@@ -131,6 +131,7 @@ try {
       sqlitePragmas: options.sqlitePragmas,
       sizes,
       rounds: options.rounds,
+      quick: options.quick,
     },
     rounds,
     phases,
@@ -142,6 +143,10 @@ try {
       `load before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, SQLite pragmas: ${options.sqlitePragmas.join(',') || 'none'})\n`,
   );
   printReport(figures, rows);
+  if (options.quick)
+    console.log(
+      '\n--quick is a smoke run: with 3 turns per conversation, starting the workflows dominates; judge the goals at the default sizes.',
+    );
   if (options.json) {
     await writeFile(options.json, JSON.stringify({ ...figures, goals: rows }, null, 2) + '\n');
     log(`figures written to ${options.json}`);
