@@ -46,6 +46,8 @@ export interface Goal {
   product: number;
   ratio: number;
   goal: string;
+  /** Latency goals cap the ratio, throughput goals floor it. */
+  kind: 'at most' | 'at least';
   met: boolean;
   /** Every round's ratio, in the order the rounds ran. */
   ratios: number[];
@@ -61,6 +63,7 @@ function roundGoals({ raw, product }: Round, concurrency: number): Goal[] {
       product: p,
       ratio,
       goal: `${kind === 'at most' ? '<=' : '>='} ${factor}x`,
+      kind,
       met: kind === 'at most' ? ratio <= factor : ratio >= factor,
       ratios: [ratio],
     };
@@ -89,7 +92,7 @@ export function goals(f: Figures, concurrency: number): Goal[] {
   const perRound = f.rounds.map((r) => roundGoals(r, concurrency));
   return perRound[0].map((_, i) => {
     const rows = perRound.map((goals) => goals[i]);
-    const worseFirst = [...rows].sort((a, b) => (a.goal.startsWith('<=') ? b.ratio - a.ratio : a.ratio - b.ratio));
+    const worseFirst = [...rows].sort((a, b) => (a.kind === 'at most' ? b.ratio - a.ratio : a.ratio - b.ratio));
     return { ...worseFirst[Math.floor((rows.length - 1) / 2)], ratios: rows.map((g) => g.ratio) };
   });
 }
