@@ -2,11 +2,14 @@
 import { serve } from '@hono/node-server';
 import { loadConfigOrExit } from '../config/env.js';
 import { createLogger } from '../observability/logger.js';
+import { installRuntime } from '../observability/temporal-runtime.js';
 import { createApp } from './app.js';
 import { connectDeps } from './create-deps.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.LOG_LEVEL, 'api');
+// Before the Temporal connection opens, so the Rust client's warnings (a server gone away) reach the log.
+installRuntime(logger);
 const deps = await connectDeps(config, logger);
 const server = serve({ fetch: createApp({ ...deps, logger }).fetch, port: config.PORT }, (info) => {
   logger.info({ port: info.port, docs: `http://localhost:${info.port}/docs` }, 'api listening');

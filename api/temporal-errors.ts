@@ -23,13 +23,17 @@ function rootApplicationFailure(err: unknown): ApplicationFailure | undefined {
 }
 
 export function isWorkflowGone(err: unknown): boolean {
-  if (err instanceof WorkflowNotFoundError) return true;
-  const message = String((err as Error)?.message ?? '');
-  return /workflow execution already completed|not found/i.test(message);
+  if (err instanceof WorkflowNotFoundError || grpcCode(err) === GRPC_NOT_FOUND) return true;
+  // The Rust core's client puts the server's words in the message (grpc-js in `details`).
+  const gone = (e: any) => /workflow execution already completed|not found/i.test(String(e?.message ?? ''));
+  if (gone(err)) return true;
+  for (let e: any = err; e; e = e.cause) if (isGrpcServiceError(e) && gone(e)) return true;
+  return false;
 }
 
 // gRPC UNAVAILABLE: the Temporal frontend cannot be reached (or is restarting).
 const GRPC_UNAVAILABLE = 14;
+const GRPC_NOT_FOUND = 5;
 const GRPC_FAILED_PRECONDITION = 9;
 
 function grpcCode(err: unknown): number | undefined {

@@ -1,7 +1,7 @@
 // Raw Temporal baselines on the bench's Temporal server: its own worker, task queue and client.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from './raw-activities.js';
 import { bumpSignal, countQuery, noopUpdate, writtenUpdate, type rawTimerWorkflow, type rawWorkflow } from './raw-workflows.js';
@@ -31,7 +31,8 @@ export async function startRawTemporal(address: string): Promise<RawTemporal> {
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath, activities });
   const running = worker.run();
-  const connection = await Connection.connect({ address });
+  // The same kind of client connection as the product's API, so neither side is flattered by its transport.
+  const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection });
   await waitUntil('the raw worker to poll', () => hasPoller(connection, taskQueue), { timeoutMs: 60_000 });
 

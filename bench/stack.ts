@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionLike } from '@temporalio/client';
 import { migrate } from '../db/migrate.js';
 import { startPostgres, type PostgresServer } from '../scripts/services/postgres.js';
 import { freePort, spawnPrefixed, startTogether, stopProcess, waitUntil, type Proc } from '../scripts/services/process.js';
@@ -203,7 +203,7 @@ export async function startBenchStack(options: StackOptions = {}): Promise<Bench
 }
 
 /** True once a worker polls the task queue for workflow tasks. */
-export async function hasPoller(connection: Connection, taskQueue: string): Promise<true | undefined> {
+export async function hasPoller(connection: ConnectionLike, taskQueue: string): Promise<true | undefined> {
   const { pollers } = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue } });
   return pollers?.length ? true : undefined;
 }

@@ -3,6 +3,7 @@ import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../api/auth.js';
@@ -240,7 +241,7 @@ describe('rate limits', () => {
       }
       const id = newCallId();
       expect429(await limited.request('POST', '/calls', { callId: id, channel: 'chat' }, headers));
-      await expect(limited.handle(id).describe()).rejects.toThrow(/not found/i);
+      await expect(limited.handle(id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
       // Another caller, and the operator, from the same address still get through.
       expect((await limited.request('POST', '/calls', { callId: id, channel: 'chat' }, await as(newNumber(), ip))).status).toBe(201);
       expect(

@@ -1,8 +1,11 @@
 // PostgreSQL, Redis or Temporal down, or a call that does not answer: 503 with a code that says which, never 500.
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { Client, Connection, makeGrpcRetryInterceptor } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CallGateway } from '../api/call-gateway.js';
 import { createApp } from '../api/app.js';
 import { signFeedBody } from '../common/feed-signature.js';
@@ -113,12 +116,23 @@ describe('503s that say why', () => {
         0,
     );
 
-  it('Temporal unreachable: 503 temporal_unavailable naming the call, counted in /metrics', async () => {
-    // Nothing listens there; one attempt, so the test does not wait out the client's retries.
-    const connection = Connection.lazy({
-      address: `127.0.0.1:${await freePort()}`,
-      interceptors: [makeGrpcRetryInterceptor({ retryableDecider: () => false, delayFunction: () => 0 })],
+  it('Temporal gone: 503 temporal_unavailable naming the call, counted in /metrics', async () => {
+    // The API's own kind of connection, through a proxy that then drops every connection and refuses new ones.
+    const target = inject('temporalAddress').split(':');
+    const sockets = new Set<Socket>();
+    const proxy = createServer((socket) => {
+      const upstream = connect(Number(target[1]), target[0]);
+      for (const s of [socket, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+      }
+      socket.pipe(upstream).pipe(socket);
     });
+    proxy.listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    const connection = await NativeConnection.connect({ address: `127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    proxy.close();
+    for (const s of sockets) s.destroy();
     const app = appWith(new CallGateway(new Client({ connection }), { taskQueue: h.taskQueue, call: h.callConfig }, async () => false));
     const callId = newCallId();
     const res = await post(app, '/calls', { callId, channel: 'chat', from: '+15550001212' });

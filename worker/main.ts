@@ -7,7 +7,7 @@ import { openStores } from '../config/stores.js';
 import { createLogger } from '../observability/logger.js';
 import { createCallWorker } from './create-worker.js';
 import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from './retention-schedule.js';
-import { installRuntime } from './telemetry.js';
+import { installRuntime } from '../observability/temporal-runtime.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.LOG_LEVEL, 'worker');

@@ -1,7 +1,7 @@
 // One harness per test file: real Temporal, PostgreSQL and Redis from global setup, a worker on a
 // private task queue, and the Hono app driven without a network.
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -49,7 +49,8 @@ export async function createHarness(options: HarnessOptions = {}) {
   // An idle client whose server went away emits 'error': the next query reconnects, the process must not die.
   pool.on('error', () => undefined);
   const redis = new Redis(inject('redisUrl'));
-  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  // The API's kind of connection (api/create-deps.ts), separate from the worker's.
+  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const client = new Client({ connection });
   const callConfig: CallConfig = {
     resumeWindowMs: 600_000,
