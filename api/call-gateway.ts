@@ -11,7 +11,7 @@ import {
   workflowIdFor,
   type ChatMessage,
 } from '../workflows/messages.js';
-import { detailCall, summarizeCall } from '../workflows/operator-view.js';
+import { detailCall, startAttributes, summarizeCall } from '../workflows/operator-view.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from '../workflows/types.js';
 import { ApiError } from './errors.js';
 import { fromTemporal, isWorkflowGone, mayRetryUpdate } from './temporal-errors.js';
@@ -38,7 +38,11 @@ export class CallGateway {
     return {
       taskQueue: this.settings.taskQueue,
       workflowId: workflowIdFor(start.callId),
-      args: [{ start, config: { ...this.settings.call, ...config }, ...(openedBy ? { openedBy } : {}) }] as Parameters<typeof callWorkflow>,
+      args: [
+        { start, config: { ...this.settings.call, ...config }, ...(openedBy ? { openedBy } : {}), indexedAtStart: true },
+      ] as Parameters<typeof callWorkflow>,
+      // Visible in the operators' list from the start, and the workflow's first task has none to write.
+      typedSearchAttributes: startAttributes(start),
       // A callId names one call forever: an ended call is never restarted.
       workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
       staticSummary: summarizeCall(start),

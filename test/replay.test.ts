@@ -15,7 +15,7 @@ import { startTwilioApi, type TwilioApi } from './support/twilio-api.js';
 
 const dir = new URL('./histories/', import.meta.url);
 /** The shape recorded now; files of earlier shapes (v1: one regular activity per event) stay and replay. */
-const SHAPE = 'v2';
+const SHAPE = 'v3';
 
 describe('replay', () => {
   it('every committed history replays without nondeterminism', async () => {

@@ -25,7 +25,7 @@ import {
   type ChatMessage,
   type OpenedCall,
 } from './messages.js';
-import { describeCall, needsReindex, searchAttributesOf } from './operator-view.js';
+import { describeCall, indexedAtStart, indexedNow, needsReindex, searchAttributesOf, type Indexed } from './operator-view.js';
 import { deliverReport, type ReportOutcome } from './report.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from './types.js';
 
@@ -36,6 +36,12 @@ export interface CallWorkflowInput {
   carried?: SessionSnapshot & { pending: CallEvent[] };
   /** The request that started this call through `openCallUpdate` (absent when a webhook or an older API started it). */
   openedBy?: string;
+  /**
+   * Set by an API that starts the call with its search attributes: the first task then writes none that
+   * did not change, and TurnCount is refreshed at most once a minute. Absent, the call's history replays
+   * as recorded (an upsert at once, TurnCount every 10 turns); carried across continue-as-new.
+   */
+  indexedAtStart?: boolean;
 }
 
 type Work =
@@ -77,15 +83,16 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
 
   if (!input.carried) await session.started(input.start);
   let published = '';
-  let indexed: CallView | undefined;
+  const paced = input.indexedAtStart === true;
+  let indexed: Indexed | undefined = paced ? indexedAtStart(workflowInfo().typedSearchAttributes, Date.now()) : undefined;
   const publish = () => {
     const details = describeCall(session.call);
     if (details === published) return;
     published = details;
     setCurrentDetails(details);
     // Histories from before batching upserted on every change.
-    if (session.batched && indexed && !needsReindex(indexed, session.call)) return;
-    indexed = session.call;
+    if (session.batched && indexed && !needsReindex(indexed, session.call, Date.now(), paced)) return;
+    indexed = indexedNow(session.call, Date.now());
     upsertSearchAttributes(searchAttributesOf(session.call));
   };
   publish();

@@ -1,6 +1,7 @@
 // What operators see in the Temporal UI: search attributes and the current-details panel.
-import type { SearchAttributePair } from '@temporalio/common';
+import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
 import { CallChannelKey, CallerNumberKey, CallStatusKey, DispositionKey, DropCountKey, TurnCountKey } from './search-attributes.js';
+import { initialView } from './lifecycle.js';
 import type { CallView, StartCall } from './types.js';
 
 export function searchAttributesOf(call: CallView): SearchAttributePair[] {
@@ -15,21 +16,46 @@ export function searchAttributesOf(call: CallView): SearchAttributePair[] {
   return pairs;
 }
 
-/** Turns a live call may run ahead of its TurnCount search attribute. */
+/** What the search attributes last said of the call, and when (workflow time). */
+export interface Indexed extends Pick<CallView, 'status' | 'disposition' | 'dropCount' | 'turnCount'> {
+  atMs: number;
+}
+
+export const indexedNow = (call: CallView, atMs: number): Indexed => ({
+  status: call.status,
+  disposition: call.disposition,
+  dropCount: call.dropCount,
+  turnCount: call.turnCount,
+  atMs,
+});
+
+/** The attributes a call is started with: what its first task would otherwise write at once. */
+export const startAttributes = (start: StartCall): SearchAttributePair[] => searchAttributesOf(initialView(start, '', 0));
+
+/** The search attributes this run started with; undefined when a start set none (an older API's). */
+export function indexedAtStart(attributes: TypedSearchAttributes, atMs: number): Indexed | undefined {
+  const status = attributes.get(CallStatusKey) as CallView['status'] | undefined;
+  if (status === undefined) return undefined;
+  const disposition = (attributes.get(DispositionKey) ?? null) as CallView['disposition'];
+  const [dropCount, turnCount] = [attributes.get(DropCountKey) ?? 0, attributes.get(TurnCountKey) ?? 0];
+  return { status, disposition, dropCount, turnCount, atMs };
+}
+
+/** Turns a live call may run ahead of its TurnCount search attribute (calls started before TurnCount was paced). */
 export const TURN_COUNT_STEP = 10;
+/** How often, at most, a conversation refreshes TurnCount once its start carries the attributes. */
+export const TURN_COUNT_INTERVAL_MS = 60_000;
 
 /**
  * Whether the search attributes must be written again. Every upsert is a history event and a visibility
- * write on the server, so a conversation refreshes TurnCount every few turns; any change of status,
- * disposition or drops writes them all at once, exact.
+ * write, which costs the server more than the signal that caused it; so a conversation refreshes TurnCount
+ * at most once a minute (`paced`; before, every 10 turns), and any change of status, disposition or drops
+ * writes them all at once, exact.
  */
-export function needsReindex(indexed: CallView, call: CallView): boolean {
-  return (
-    indexed.status !== call.status ||
-    indexed.disposition !== call.disposition ||
-    indexed.dropCount !== call.dropCount ||
-    call.turnCount - indexed.turnCount >= TURN_COUNT_STEP
-  );
+export function needsReindex(indexed: Indexed, call: CallView, now: number, paced: boolean): boolean {
+  if (indexed.status !== call.status || indexed.disposition !== call.disposition || indexed.dropCount !== call.dropCount) return true;
+  if (!paced) return call.turnCount - indexed.turnCount >= TURN_COUNT_STEP;
+  return call.turnCount !== indexed.turnCount && now - indexed.atMs >= TURN_COUNT_INTERVAL_MS;
 }
 
 /** What a call's fixed summary and details say of it. */
