@@ -52,6 +52,12 @@ describe('operator view', () => {
 
     expect((await h.request('POST', `/calls/${id}/end`, {})).status).toBe(200);
     await eventually(async () => expect(await searchAttributes(id)).toEqual({ ...dropped, CallStatus: 'ended', Disposition: 'completed' }));
+    // The start carried the attributes and the turns came within a minute: only the drop and the end wrote ours.
+    const upserts = ((await h.handle(id).fetchHistory()).events ?? []).flatMap((e) => {
+      const fields = Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
+      return fields.includes('CallStatus') ? [fields] : [];
+    });
+    expect(upserts).toHaveLength(2);
   });
 
   it('the static summary names the caller and channel; current details say dropped and until when', async () => {

@@ -18,6 +18,7 @@ import { dueTimeout } from './lifecycle.js';
 import {
   callEventSignal,
   callEventUpdate,
+  CALL_SHAPE,
   callViewQuery,
   CallErrorType,
   chatMessageUpdate,
@@ -37,11 +38,10 @@ export interface CallWorkflowInput {
   /** The request that started this call through `openCallUpdate` (absent when a webhook or an older API started it). */
   openedBy?: string;
   /**
-   * Set by an API that starts the call with its search attributes: the first task then writes none that
-   * did not change, and TurnCount is refreshed at most once a minute. Absent, the call's history replays
-   * as recorded (an upsert at once, TurnCount every 10 turns); carried across continue-as-new.
+   * The shape the starting API expects (`CALL_SHAPE`); absent from calls started by an older API, whose
+   * histories replay as recorded. Carried across continue-as-new.
    */
-  indexedAtStart?: boolean;
+  shape?: number;
 }
 
 type Work =
@@ -58,10 +58,12 @@ export const HANG_UP_PLACED = 'hang-up-placed-call';
 export const BATCHED_RECORDING = 'batched-local-recording';
 
 export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> {
-  const session = new CallSession(input.config, input.start, workflowInfo().workflowId, input.carried, patched(BATCHED_RECORDING));
+  const current = (input.shape ?? 0) >= CALL_SHAPE;
+  const batched = current || patched(BATCHED_RECORDING);
+  const session = new CallSession(input.config, input.start, workflowInfo().workflowId, input.carried, batched);
   // Asked at the start: asked after the end's local activity, in the run's last task, its marker did not
   // replay when a query read the closed call.
-  const hangsUpPlaced = input.start.dial !== undefined && patched(HANG_UP_PLACED);
+  const hangsUpPlaced = input.start.dial !== undefined && (current || patched(HANG_UP_PLACED));
   const queue: Work[] = (input.carried?.pending ?? []).map((event) => ({ kind: 'signal', event }));
 
   const rejectEnded = (_input: unknown) => {
@@ -83,15 +85,14 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
 
   if (!input.carried) await session.started(input.start);
   let published = '';
-  const paced = input.indexedAtStart === true;
-  let indexed: Indexed | undefined = paced ? indexedAtStart(workflowInfo().typedSearchAttributes, Date.now()) : undefined;
+  let indexed: Indexed | undefined = current ? indexedAtStart(workflowInfo().typedSearchAttributes, Date.now()) : undefined;
   const publish = () => {
     const details = describeCall(session.call);
     if (details === published) return;
     published = details;
     setCurrentDetails(details);
     // Histories from before batching upserted on every change.
-    if (session.batched && indexed && !needsReindex(indexed, session.call, Date.now(), paced)) return;
+    if (session.batched && indexed && !needsReindex(indexed, session.call, Date.now(), current)) return;
     indexed = indexedNow(session.call, Date.now());
     upsertSearchAttributes(searchAttributesOf(session.call));
   };
