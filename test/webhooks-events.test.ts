@@ -195,6 +195,33 @@ describe('POST /webhooks/events: a conversation', () => {
     await expectEverywhere(h, callId, { status: 'active' });
   });
 
+  it('an API remembers which call a leg belongs to: later events skip Redis; once that call closed and the leg is another call’s, it reaches that one', async () => {
+    const [first, second, leg] = [newCallId(), newCallId(), newCallId()];
+    for (const id of [first, second]) {
+      expect((await post(h, started(id))).status).toBe(202);
+      expect((await post(h, ev(id, 'call.answered'))).status).toBe(202);
+    }
+    await h.redis.set(`leg:${leg}`, first); // the leg joined the first call, as a provider's callback decides
+    const monitor = await h.redis.monitor();
+    const asked: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.includes(`leg:${leg}`)) asked.push(args[0]!.toLowerCase());
+    });
+    for (const text of ['one', 'two', 'three']) expect((await post(h, ev(leg, 'call.turn', { role: 'user', text }))).status).toBe(202);
+    await expectEverywhere(h, first, { turnCount: 3 });
+    await monitor.disconnect();
+    expect(asked).toEqual(['get']);
+
+    // The first call ends; the leg then belongs to the second (a leg changes owner only once its call closed).
+    expect((await post(h, ev(first, 'call.ended'))).status).toBe(202);
+    await eventually(async () => expect((await h.handle(first).describe()).status.name).toBe('COMPLETED'));
+    await h.redis.set(`leg:${leg}`, second);
+    expect((await post(h, ev(leg, 'call.turn', { role: 'user', text: 'four' }))).status).toBe(202);
+    await expectEverywhere(h, second, { turnCount: 1 });
+    expect(await turnRows(h, second)).toEqual([{ seq: 1, role: 'user', text: 'four' }]);
+    await expectEverywhere(h, first, { status: 'ended', turnCount: 3 });
+  });
+
   it('drops and resumes a chat conversation; a late event for the ended call gets 202 and changes nothing', async () => {
     const callId = newCallId();
     await post(h, started(callId, 'chat', '+15550005555'));

@@ -11,11 +11,13 @@ import { ErrorSchema } from '../schemas.js';
 import { statusCallbacks } from '../providers/delivery.js';
 import { exotelRoutes } from '../providers/exotel.js';
 import { ownLeg, resolveLeg } from '../providers/leg-map.js';
+import { LegMemo } from '../providers/leg-memo.js';
 import { twilioRoutes } from '../providers/twilio.js';
 import { vonageRoutes } from '../providers/vonage.js';
 import { feedEvent, feedStart, startSignal } from '../webhooks/feed-events.js';
 import { Accepted, FeedEvent, FeedSignatureHeader, webhookErrors } from '../webhooks/schemas.js';
 import { verifyFeedSignature } from '../../common/feed-signature.js';
+import type { CallEvent } from '../../workflows/types.js';
 
 const utf8 = new TextDecoder();
 
@@ -47,12 +49,31 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
     },
   });
 
+  const legs = new LegMemo();
+  /** Signals the call that owns the leg; throws 404 when neither the leg nor a call of that id is known. */
+  async function deliver(sid: string, event: CallEvent, remembered = legs.get(sid)): Promise<void> {
+    const leg = remembered ? { callId: remembered, known: true } : await resolveLeg(stores, sid);
+    if (await gateway.signal(leg.callId, event)) {
+      // The cache was flushed or expired: the call exists under its own id, so the next event skips PostgreSQL.
+      if (!leg.known) await ownLeg(stores, sid, false).catch(() => undefined);
+      legs.set(sid, leg.callId);
+      return;
+    }
+    // The remembered call has closed, and the leg may be another call's now: Redis or PostgreSQL says.
+    if (remembered) {
+      legs.forget(sid);
+      return deliver(sid, event, undefined);
+    }
+    // A minimal start would fix channel and caller by guesswork; the sender retries non-2xx instead.
+    if (!(await readCall(stores, sid))) throw new ApiError('not_found', `no call ${sid}: deliver call.started first`);
+  }
+
   // Adding a provider is its adapter and one line here.
-  const deliver = statusCallbacks(deps);
+  const callbacks = statusCallbacks(deps);
   return router()
-    .route('/', twilioRoutes(deps.webhooks, deliver))
-    .route('/', exotelRoutes(deps.webhooks, deliver))
-    .route('/', vonageRoutes(deps.webhooks, deliver))
+    .route('/', twilioRoutes(deps.webhooks, callbacks))
+    .route('/', exotelRoutes(deps.webhooks, callbacks))
+    .route('/', vonageRoutes(deps.webhooks, callbacks))
     .openapi(eventsRoute, async (c) => {
       const e = c.req.valid('json');
       if (e.type === 'call.started') {
@@ -60,14 +81,7 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
         await gateway.signalWithStart(start, startSignal(e), config);
         return c.json({ accepted: true as const }, 202);
       }
-      const leg = await resolveLeg(stores, e.callId);
-      if (await gateway.signal(leg.callId, feedEvent(e))) {
-        // The cache was flushed or expired: the call exists under its own id, so the next event skips PostgreSQL.
-        if (!leg.known) await ownLeg(stores, e.callId, false).catch(() => undefined);
-      } else if (!(await readCall(stores, e.callId))) {
-        // A minimal start would fix channel and caller by guesswork; the sender retries non-2xx instead.
-        throw new ApiError('not_found', `no call ${e.callId}: deliver call.started first`);
-      }
+      await deliver(e.callId, feedEvent(e));
       return c.json({ accepted: true as const }, 202);
     });
 }
