@@ -70,3 +70,11 @@ it('a prepared statement lost behind its back (a pooler in transaction mode) doe
   await writeBatch(pool, batch(callId, 3, 'and on'));
   expect(await turnTexts(callId)).toEqual(['after the loss', 'and on']);
 });
+
+it('no index of calls covers what a turn changes, so a turn updates its call heap-only (HOT)', async () => {
+  // A turn changes these columns of its call; an index over any of them makes every turn's update add an
+  // entry to each of the table's indexes (calls_stats_idx did, with turn_count).
+  const { rows } = await pool.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE tablename = 'calls'`);
+  expect(rows.length).toBeGreaterThanOrEqual(5);
+  for (const { indexdef } of rows) expect(indexdef).not.toMatch(/\b(turn_count|version|context|updated_at)\b/);
+});
