@@ -25,9 +25,10 @@ function rootApplicationFailure(err: unknown): ApplicationFailure | undefined {
 export function isWorkflowGone(err: unknown): boolean {
   if (err instanceof WorkflowNotFoundError || grpcCode(err) === GRPC_NOT_FOUND) return true;
   // The Rust core's client puts the server's words in the message (grpc-js in `details`).
-  const gone = (e: any) => /workflow execution already completed|not found/i.test(String(e?.message ?? ''));
-  if (gone(err)) return true;
-  for (let e: any = err; e; e = e.cause) if (isGrpcServiceError(e) && gone(e)) return true;
+  for (let e: any = err; e; e = e.cause) {
+    if ((e === err || isGrpcServiceError(e)) && /workflow execution already completed|not found/i.test(String(e.message ?? '')))
+      return true;
+  }
   return false;
 }
 

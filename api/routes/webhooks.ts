@@ -56,7 +56,7 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
     if (await gateway.signal(leg.callId, event)) {
       // The cache was flushed or expired: the call exists under its own id, so the next event skips PostgreSQL.
       if (!leg.known) await ownLeg(stores, sid, false).catch(() => undefined);
-      legs.set(sid, leg.callId);
+      if (!remembered) legs.set(sid, leg.callId);
       return;
     }
     // The remembered call has closed, and the leg may be another call's now: Redis or PostgreSQL says.
