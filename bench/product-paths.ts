@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { signFeedBody } from '../common/feed-signature.js';
+import { httpClient } from './http-client.js';
 import { secrets, type BenchStack } from './stack.js';
 import { concurrentStreams, inFlight, rate, sequential, sleep, type Latency, type Throughput } from './stats.js';
 
@@ -24,21 +25,21 @@ export function productPaths(stack: BenchStack): ProductPaths {
   const newId = (kind: string) => `bench-${runId}-${kind}-${++serial}`;
   const caller = () => `+1555${String(1_000_000 + (serial % 9_000_000)).padStart(7, '0')}`;
 
-  async function request(path: string, init: RequestInit): Promise<unknown> {
-    const res = await fetch(`${stack.apiUrl}${path}`, init);
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${init.method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  const http = httpClient(stack.apiUrl);
+  async function request(method: string, path: string, headers?: Record<string, string>, body?: string): Promise<unknown> {
+    const { status, text } = await http.request(method, path, headers, body);
+    if (status < 200 || status > 299) throw new Error(`${method} ${path}: HTTP ${status} ${text.slice(0, 300)}`);
     return text ? JSON.parse(text) : null;
   }
   const admin = { 'content-type': 'application/json', authorization: `Bearer ${secrets.ADMIN_API_KEY}` };
-  const post = (path: string, body?: object) => request(path, { method: 'POST', headers: admin, body: JSON.stringify(body ?? {}) });
+  const post = (path: string, body?: object) => request('POST', path, admin, JSON.stringify(body ?? {}));
   const startChat = async () => ((await post('/v1/calls', { channel: 'chat', from: caller() })) as { callId: string }).callId;
   const message = (callId: string, i: number) =>
     post(`/v1/calls/${callId}/messages`, { text: i === 0 ? 'Hi, my name is Ada' : `turn ${i}` });
   const feed = (event: object) => {
     const body = JSON.stringify(event);
     const headers = { 'content-type': 'application/json', 'x-signature': signFeedBody(secrets.WEBHOOK_SECRET, body) };
-    return request('/v1/webhooks/events', { method: 'POST', headers, body });
+    return request('POST', '/v1/webhooks/events', headers, body);
   };
   const turn = (callId: string, i: number) =>
     feed({ eventId: `${callId}-turn-${i}`, type: 'call.turn', callId, data: { role: 'user', text: `turn ${i}` } });
@@ -67,7 +68,7 @@ export function productPaths(stack: BenchStack): ProductPaths {
       const callId = await startVoice();
       return sequential(n, (i) => turn(callId, i));
     },
-    httpHop: (n) => sequential(n, () => request('/healthz', { method: 'GET' })),
+    httpHop: (n) => sequential(n, () => request('GET', '/healthz')),
     async voiceTurnsPersisted(calls, turns, deadlineMs) {
       const ids = await Promise.all(Array.from({ length: calls }, startVoice));
       const expected = calls * turns;
@@ -95,6 +96,9 @@ export function productPaths(stack: BenchStack): ProductPaths {
         const callId = await startChat();
         await post(`/v1/calls/${callId}/drop`);
       }),
-    close: () => pool.end(),
+    async close() {
+      http.close();
+      await pool.end();
+    },
   };
 }
