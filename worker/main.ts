@@ -1,5 +1,5 @@
 // Worker entry point: configuration, connections, then poll until SIGTERM/SIGINT drains it.
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createResponder } from '../activities/responder/index.js';
 import { loadConfigOrExit, twilioCallSettings } from '../config/env.js';
@@ -51,22 +51,18 @@ if (config.RETENTION !== null)
 // Worker.create installs SIGINT/SIGTERM handlers: run() resolves once in-flight tasks have drained.
 await worker.run();
 
+/** Through the worker's own connection: a client needs no second one. */
 async function scheduleRetention(retentionMs: number): Promise<void> {
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  try {
-    const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-    const outcome = await ensureRetentionSchedule(client, {
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      retentionMs,
-      everyMs: config.RETENTION_EVERY,
-    });
-    logger.info(
-      { scheduleId: RETENTION_SCHEDULE_ID, retention: config.RETENTION, every: config.RETENTION_EVERY },
-      `retention schedule ${outcome}`,
-    );
-  } finally {
-    await clientConnection.close();
-  }
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const outcome = await ensureRetentionSchedule(client, {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    retentionMs,
+    everyMs: config.RETENTION_EVERY,
+  });
+  logger.info(
+    { scheduleId: RETENTION_SCHEDULE_ID, retention: config.RETENTION, every: config.RETENTION_EVERY },
+    `retention schedule ${outcome}`,
+  );
 }
 await Promise.allSettled([connection.close(), pool.end(), redis.quit()]);
 logger.info('worker stopped');
