@@ -43,6 +43,18 @@ export async function historyProfile(client: Client, workflowId: string, operati
   };
 }
 
+/**
+ * How the calls' events were written: each local activity (a MarkerRecorded) is one write of a batch.
+ * Fewer writes than events means events that arrived while their call was writing shared the next write.
+ */
+export async function writesOf(client: Client, workflowIds: string[]): Promise<{ calls: number; writes: number }> {
+  let writes = 0;
+  for (const id of workflowIds) {
+    for (const e of await allRuns(client, id)) if (e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED) writes++;
+  }
+  return { calls: workflowIds.length, writes };
+}
+
 /** Events of every run: long calls continue-as-new, and each run's first event names the run before it. */
 async function allRuns(client: Client, workflowId: string): Promise<proto.temporal.api.history.v1.IHistoryEvent[]> {
   const events: proto.temporal.api.history.v1.IHistoryEvent[] = [];

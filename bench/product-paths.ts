@@ -12,7 +12,10 @@ export interface ProductPaths {
   webhookAck(n: number): Promise<Latency>;
   /** The API's cheapest round trip (GET /healthz): the HTTP hop every product path pays on top of Temporal. */
   httpHop(n: number): Promise<Latency>;
-  voiceTurnsPersisted(calls: number, turns: number, deadlineMs: number): Promise<Throughput & { ackedSeconds: number }>;
+  /** Also names the calls, so their histories can be read afterwards. */
+  voiceTurnsPersisted(calls: number, turns: number, deadlineMs: number): Promise<Throughput & { ackedSeconds: number; callIds: string[] }>;
+  /** Events PostgreSQL holds for these calls (call_events rows). */
+  eventsOf(callIds: string[]): Promise<number>;
   startDrop(total: number, limit: number): Promise<Throughput>;
   close(): Promise<void>;
 }
@@ -89,7 +92,11 @@ export function productPaths(stack: BenchStack): ProductPaths {
         if (performance.now() > deadline) throw new Error(`voice turns: ${rows[0].n} of ${expected} persisted after ${deadlineMs} ms`);
         await sleep(20);
       }
-      return { ...rate(expected, performance.now() - t), ackedSeconds };
+      return { ...rate(expected, performance.now() - t), ackedSeconds, callIds: ids };
+    },
+    async eventsOf(callIds) {
+      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM call_events WHERE call_id = ANY($1)', [callIds]);
+      return rows[0].n;
     },
     startDrop: (total, limit) =>
       inFlight(total, limit, async () => {

@@ -20,6 +20,8 @@ export interface Round {
     httpHop: Latency;
     concurrentChats: Throughput;
     voiceTurns: Throughput & { ackedSeconds: number };
+    /** Local-activity writes of the voice calls (each also wrote its start and answer): how much the turns batched. */
+    voiceWrites: { calls: number; events: number; writes: number };
     startDrop: Throughput;
   };
 }
@@ -166,6 +168,8 @@ export function printReport(f: Figures, rows: Goal[]): void {
     `\nhistory events per op: raw no-op Update ${rawUpdate.eventsPerOp.toFixed(1)}; chat turn ${chatTurn.eventsPerOp.toFixed(1)} (${chatTurn.events} events in ${chatTurn.runs} run(s) / ${chatTurn.operations} turns)`,
   );
   console.log(`activity tasks per chat turn (scheduled + local markers): ${chatTurn.activityTasksPerOp.toFixed(1)}`);
+  const batching = f.rounds.map(({ product: { voiceWrites: v } }) => `${(v.events / v.writes).toFixed(2)} (${v.events} in ${v.writes})`);
+  console.log(`voice calls' events per local-activity write, by round: ${batching.join(', ')}`);
   console.log(`  chat turn: ${top(chatTurn)}`);
   console.log(`  raw Update: ${top(rawUpdate)}`);
 }

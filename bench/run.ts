@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { cpuDelta, groupCpu } from './cpu.js';
-import { historyProfile } from './history.js';
+import { historyProfile, writesOf } from './history.js';
 import { parseOptions } from './options.js';
 import { productPaths, type ProductPaths } from './product-paths.js';
 import { startRawTemporal, type RawTemporal } from './raw-temporal.js';
@@ -96,9 +96,14 @@ try {
     const signalsProcessed = await phase(`raw Signals processed, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
       raw!.signalsProcessed(voiceCalls, turnsPerVoiceCall),
     );
-    const voiceTurns = await phase(`voice turns persisted, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
+    const { callIds, ...voiceTurns } = await phase(`voice turns persisted, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
       product!.voiceTurnsPersisted(voiceCalls, turnsPerVoiceCall, 600_000),
     );
+    // Read after the phase, outside its timing: how many of the voice calls' events shared a write.
+    const voiceWrites = {
+      ...(await writesOf(raw!.client, callIds.map((id) => `call-${id}`))),
+      events: await product!.eventsOf(callIds),
+    };
     const startQueryUpdate = await phase(`raw start+query+Update, ${inFlight} in flight`, starts, () =>
       raw!.startQueryUpdate(starts, inFlight),
     );
@@ -113,7 +118,7 @@ try {
         signalsProcessed,
         startQueryUpdate,
       },
-      product: { chatTurn: chat.latency, webhookAck, httpHop, concurrentChats, voiceTurns, startDrop },
+      product: { chatTurn: chat.latency, webhookAck, httpHop, concurrentChats, voiceTurns, voiceWrites, startDrop },
     });
   }
 
