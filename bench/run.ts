@@ -101,7 +101,10 @@ try {
     );
     // Read after the phase, outside its timing: how many of the voice calls' events shared a write.
     const voiceWrites = {
-      ...(await writesOf(raw!.client, callIds.map((id) => `call-${id}`))),
+      ...(await writesOf(
+        raw!.client,
+        callIds.map((id) => `call-${id}`),
+      )),
       events: await product!.eventsOf(callIds),
     };
     const startQueryUpdate = await phase(`raw start+query+Update, ${inFlight} in flight`, starts, () =>
