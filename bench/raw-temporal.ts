@@ -2,24 +2,38 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import * as activities from './raw-activities.js';
-import { bumpSignal, countQuery, noopUpdate, writtenUpdate, type rawTimerWorkflow, type rawWorkflow } from './raw-workflows.js';
+import { NativeConnection } from '@temporalio/worker';
+import {
+  bumpSignal,
+  countQuery,
+  noopUpdate,
+  writtenUpdate,
+  type rawBatchWorkflow,
+  type rawTimerWorkflow,
+  type rawWorkflow,
+} from './raw-workflows.js';
 import { hasPoller } from './stack.js';
 import { concurrentStreams, inFlight, rate, sequential, sleep, summarize, type Latency, type Throughput } from './stats.js';
-import { waitUntil } from '../scripts/services/process.js';
+import { workerPreload } from '../scripts/services/entry-points.js';
+import { spawnPrefixed, stopProcess, waitUntil } from '../scripts/services/process.js';
 
-const workflowsPath = fileURLToPath(new URL('./raw-workflows.ts', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 export interface RawTemporal {
   client: Client;
   taskQueue: string;
+  /** The raw worker's process (and group), for CPU accounting. */
+  workerPid: number;
   updateLatency(n: number): Promise<{ latency: Latency; workflowId: string }>;
   /** Updates answered after a no-op local activity, sequential. */
   writtenUpdateLatency(n: number): Promise<Latency>;
   signalAck(n: number): Promise<Latency>;
   signalsProcessed(workflows: number, signals: number): Promise<Throughput>;
   updateThroughput(workflows: number, updates: number): Promise<Throughput>;
+  /** Not a goal: Updates that each await one no-op local activity, the floor of concurrent chats. */
+  writtenUpdateThroughput(workflows: number, updates: number): Promise<Throughput>;
+  /** Not a goal: signals written by one no-op local activity per batch, the floor of voice turns persisted. */
+  signalsWritten(workflows: number, signals: number): Promise<Throughput>;
   startQueryUpdate(total: number, limit: number): Promise<Throughput>;
   /** `n` workflows started `perSecond`, each sleeping `ms`: how late each woke (its task's start past the due time). */
   timerLateness(n: number, perSecond: number, ms: number): Promise<Latency>;
@@ -28,20 +42,43 @@ export interface RawTemporal {
 
 export async function startRawTemporal(address: string): Promise<RawTemporal> {
   const taskQueue = `bench-raw-${randomUUID()}`;
-  const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath, activities });
-  const running = worker.run();
+  const worker = spawnPrefixed(
+    'raw worker',
+    process.execPath,
+    [...workerPreload, '--import', 'tsx', 'bench/raw-worker.ts', address, taskQueue],
+    {
+      cwd: root,
+      echo: true,
+    },
+  );
   // The same kind of client connection as the product's API, so neither side is flattered by its transport.
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection });
-  await waitUntil('the raw worker to poll', () => hasPoller(connection, taskQueue), { timeoutMs: 60_000 });
+  await waitUntil('the raw worker to poll', () => hasPoller(connection, taskQueue), { timeoutMs: 60_000, proc: worker });
 
   const start = (expected = 0) =>
     client.workflow.start<typeof rawWorkflow>('rawWorkflow', { taskQueue, workflowId: `raw-${randomUUID()}`, args: [expected] });
+  const updates = async (workflows: number, updates: number, update: typeof noopUpdate) => {
+    const handles = await Promise.all(Array.from({ length: workflows }, () => start()));
+    await Promise.all(handles.map((h) => h.executeUpdate(update)));
+    return concurrentStreams(workflows, updates, (s) => handles[s].executeUpdate(update));
+  };
+  // Each workflow's signals in order, as one call's events; timed until every workflow has counted (or written) its own.
+  const signalStreams = async (handles: { signal(s: typeof bumpSignal): Promise<void>; result(): Promise<number> }[], signals: number) => {
+    const t = performance.now();
+    await Promise.all(
+      handles.map(async (h) => {
+        for (let i = 0; i < signals; i++) await h.signal(bumpSignal);
+        await h.result();
+      }),
+    );
+    return rate(handles.length * signals, performance.now() - t);
+  };
 
   return {
     client,
     taskQueue,
+    workerPid: worker.child.pid ?? -1,
     // One long-running workflow per sequential latency, as one call carries a whole conversation.
     async updateLatency(n) {
       const h = await start();
@@ -55,23 +92,22 @@ export async function startRawTemporal(address: string): Promise<RawTemporal> {
       const h = await start();
       return sequential(n, () => h.signal(bumpSignal));
     },
-    async signalsProcessed(workflows, signals) {
-      const handles = await Promise.all(Array.from({ length: workflows }, () => start(signals)));
-      const t = performance.now();
-      // Each workflow's signals in order, as one call's events; timed until every workflow has counted its own.
-      await Promise.all(
-        handles.map(async (h) => {
-          for (let i = 0; i < signals; i++) await h.signal(bumpSignal);
-          await h.result();
-        }),
+    signalsProcessed: async (workflows, signals) =>
+      signalStreams(await Promise.all(Array.from({ length: workflows }, () => start(signals))), signals),
+    async signalsWritten(workflows, signals) {
+      const handles = await Promise.all(
+        Array.from({ length: workflows }, () =>
+          client.workflow.start<typeof rawBatchWorkflow>('rawBatchWorkflow', {
+            taskQueue,
+            workflowId: `raw-batch-${randomUUID()}`,
+            args: [signals],
+          }),
+        ),
       );
-      return rate(workflows * signals, performance.now() - t);
+      return signalStreams(handles, signals);
     },
-    async updateThroughput(workflows, updates) {
-      const handles = await Promise.all(Array.from({ length: workflows }, () => start()));
-      await Promise.all(handles.map((h) => h.executeUpdate(noopUpdate)));
-      return concurrentStreams(workflows, updates, (s) => handles[s].executeUpdate(noopUpdate));
-    },
+    updateThroughput: (workflows, n) => updates(workflows, n, noopUpdate),
+    writtenUpdateThroughput: (workflows, n) => updates(workflows, n, writtenUpdate),
     startQueryUpdate: (total, limit) =>
       inFlight(total, limit, async () => {
         const h = await start();
@@ -94,9 +130,7 @@ export async function startRawTemporal(address: string): Promise<RawTemporal> {
       return summarize(late);
     },
     async close() {
-      worker.shutdown();
-      await running;
-      await Promise.allSettled([connection.close(), nativeConnection.close()]);
+      await Promise.allSettled([stopProcess(worker), connection.close()]);
     },
   };
 }

@@ -24,6 +24,23 @@ export async function rawWorkflow(expected = 0): Promise<number> {
   return count;
 }
 
+/**
+ * Writes its signals the way a call writes its events: one no-op local activity for whatever arrived
+ * while the last one ran. Completes once `expected` signals are written: the floor of voice turns persisted.
+ */
+export async function rawBatchWorkflow(expected: number): Promise<number> {
+  let received = 0;
+  let written = 0;
+  setHandler(bumpSignal, () => void received++);
+  while (written < expected) {
+    await condition(() => received > written);
+    const batch = received;
+    await noop();
+    written = batch;
+  }
+  return written;
+}
+
 /** Sleeps `ms` and answers how late it woke (workflow time): the server's own timer lateness. */
 export async function rawTimerWorkflow(ms: number): Promise<number> {
   const due = Date.now() + ms;

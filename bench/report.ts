@@ -10,7 +10,11 @@ export interface Round {
     writtenUpdateLatency: Latency;
     signalAck: Latency;
     updateThroughput: Throughput;
+    /** Not a goal: Updates that each await one no-op local activity, at the chats' concurrency: their floor. */
+    writtenUpdateThroughput: Throughput;
     signalsProcessed: Throughput;
+    /** Not a goal: the same signals written by one no-op local activity per batch: the voice turns' floor. */
+    signalsWritten: Throughput;
     startQueryUpdate: Throughput;
   };
   product: {
@@ -135,6 +139,19 @@ export function printReport(f: Figures, rows: Goal[]): void {
       `${num(median(f, webhookFloor))} ms, ${x(median(f, (r) => webhookFloor(r) / r.raw.signalAck.p50))} the Signal; ` +
       `the webhook ack is ${x(median(f, (r) => r.product.webhookAck.p50 / webhookFloor(r)))} this floor`,
   );
+  const perSecond = (t: (r: Round) => Throughput) => num(median(f, (r) => t(r).perSecond));
+  const chatsFloor = (r: Round) => r.raw.writtenUpdateThroughput;
+  console.log(
+    `floor of concurrent chats: raw Updates + 1 no-op local activity ${perSecond(chatsFloor)}/s, ` +
+      `${median(f, (r) => chatsFloor(r).perSecond / r.raw.updateThroughput.perSecond).toFixed(2)} of the no-op Updates; ` +
+      `the chats are ${median(f, (r) => r.product.concurrentChats.perSecond / chatsFloor(r).perSecond).toFixed(2)} of this floor`,
+  );
+  const voiceFloor = (r: Round) => r.raw.signalsWritten;
+  console.log(
+    `floor of voice turns: raw Signals written by one no-op local activity per batch ${perSecond(voiceFloor)}/s, ` +
+      `${median(f, (r) => voiceFloor(r).perSecond / r.raw.signalsProcessed.perSecond).toFixed(2)} of the Signals processed; ` +
+      `the voice turns are ${median(f, (r) => r.product.voiceTurns.perSecond / voiceFloor(r).perSecond).toFixed(2)} of this floor`,
+  );
   const p50 = (t: (r: Round) => Throughput) => num(median(f, (r) => t(r).latency!.p50));
   console.log(
     `under load${of}: raw Update p50 ${p50((r) => r.raw.updateThroughput)} ms and chat turn p50 ` +
@@ -146,7 +163,7 @@ export function printReport(f: Figures, rows: Goal[]): void {
   console.log(
     `\nCPU seconds per phase${several ? `, summed over ${f.rounds.length} rounds` : ''} (process groups; ms/op is the Temporal server's CPU per operation)`,
   );
-  const groups = ['temporal', 'postgres', 'redis', 'worker', 'api', 'bench'];
+  const groups = ['temporal', 'postgres', 'redis', 'worker', 'api', 'raw worker', 'bench'];
   table(
     ['phase', 'ops', 'wall s', ...groups, 'temporal ms/op'],
     sumByName(f.phases).map((p) => [

@@ -46,10 +46,11 @@ const phases: Phase[] = [];
 async function phase<T>(name: string, ops: number, fn: () => Promise<T>): Promise<T> {
   await sleep(500); // let the previous phase's stragglers (timers, cache writes) settle
   log(name);
-  const before = groupCpu(stack!.groups);
+  const groups = { ...stack!.groups, 'raw worker': raw!.workerPid };
+  const before = groupCpu(groups);
   const t = performance.now();
   const result = await Promise.race([fn(), stack!.crashed]);
-  phases.push({ name, ops, seconds: (performance.now() - t) / 1000, cpu: cpuDelta(before, groupCpu(stack!.groups)) });
+  phases.push({ name, ops, seconds: (performance.now() - t) / 1000, cpu: cpuDelta(before, groupCpu(groups)) });
   return result;
 }
 
@@ -89,12 +90,18 @@ try {
     const updateThroughput = await phase(`raw Updates, ${chats} workflows`, chats * turnsPerChat, () =>
       raw!.updateThroughput(chats, turnsPerChat),
     );
+    const writtenUpdateThroughput = await phase(`raw Updates + 1 local activity, ${chats} workflows`, chats * turnsPerChat, () =>
+      raw!.writtenUpdateThroughput(chats, turnsPerChat),
+    );
     const concurrentChats = await phase(`chat turns, ${chats} chats`, chats * turnsPerChat, () =>
       product!.concurrentChats(chats, turnsPerChat),
     );
     const voiceOps = voiceCalls * turnsPerVoiceCall;
     const signalsProcessed = await phase(`raw Signals processed, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
       raw!.signalsProcessed(voiceCalls, turnsPerVoiceCall),
+    );
+    const signalsWritten = await phase(`raw Signals written by batch, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
+      raw!.signalsWritten(voiceCalls, turnsPerVoiceCall),
     );
     const { callIds, ...voiceTurns } = await phase(`voice turns persisted, ${voiceCalls}x${turnsPerVoiceCall}`, voiceOps, () =>
       product!.voiceTurnsPersisted(voiceCalls, turnsPerVoiceCall, 600_000),
@@ -118,7 +125,9 @@ try {
         writtenUpdateLatency: writtenUpdate,
         signalAck,
         updateThroughput,
+        writtenUpdateThroughput,
         signalsProcessed,
+        signalsWritten,
         startQueryUpdate,
       },
       product: { chatTurn: chat.latency, webhookAck, httpHop, concurrentChats, voiceTurns, voiceWrites, startDrop },
