@@ -22,9 +22,11 @@ const capitalized = (name: string) => name[0]!.toUpperCase() + name.slice(1).toL
 export function remember(context: Context, text: string, topics: string[] = []): Context {
   const recent = Array.isArray(context.recentQueries) ? (context.recentQueries as string[]) : [];
   const next: Context = { ...context, recentQueries: [...recent, text.trim().slice(0, 500)].slice(-RECENT) };
-  const said = words(text);
   const known = Array.isArray(context.topics) ? (context.topics as string[]) : [];
-  const mentioned = topics.filter((t) => !known.includes(t) && [...words(t)].every((w) => said.has(w)));
+  const unknown = topics.filter((t) => !known.includes(t));
+  // Splitting words takes a Unicode regex: a profile of the workflow thread found it on every turn, topics or not.
+  const said = unknown.length ? words(text) : undefined;
+  const mentioned = unknown.filter((t) => [...words(t)].every((w) => said!.has(w)));
   if (mentioned.length || known.length) next.topics = [...known, ...mentioned];
   return next;
 }
