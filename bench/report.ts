@@ -110,6 +110,49 @@ function median(f: Figures, value: (r: Round) => number): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** What raw Temporal reaches doing one no-op write per path (medians of the rounds), against raw and against the product. */
+export interface Floor {
+  path: string;
+  floor: number;
+  floorOfRaw: number;
+  productOfFloor: number;
+}
+
+export function floors(f: Figures): Floor[] {
+  const row = (path: string, floor: (r: Round) => number, raw: (r: Round) => number, product: (r: Round) => number): Floor => ({
+    path,
+    floor: median(f, floor),
+    floorOfRaw: median(f, (r) => floor(r) / raw(r)),
+    productOfFloor: median(f, (r) => product(r) / floor(r)),
+  });
+  return [
+    row(
+      'written turn p50 (ms): Update + 1 no-op local activity',
+      (r) => r.raw.writtenUpdateLatency.p50,
+      (r) => r.raw.updateLatency.p50,
+      (r) => r.product.chatTurn.p50,
+    ),
+    row(
+      'webhook ack p50 (ms): Signal + GET /healthz',
+      (r) => r.raw.signalAck.p50 + r.product.httpHop.p50,
+      (r) => r.raw.signalAck.p50,
+      (r) => r.product.webhookAck.p50,
+    ),
+    row(
+      'concurrent chats (/s): Updates + 1 no-op local activity',
+      (r) => r.raw.writtenUpdateThroughput.perSecond,
+      (r) => r.raw.updateThroughput.perSecond,
+      (r) => r.product.concurrentChats.perSecond,
+    ),
+    row(
+      'voice turns (/s): Signals written by one no-op local activity per batch',
+      (r) => r.raw.signalsWritten.perSecond,
+      (r) => r.raw.signalsProcessed.perSecond,
+      (r) => r.product.voiceTurns.perSecond,
+    ),
+  ];
+}
+
 export function printReport(f: Figures, rows: Goal[]): void {
   const num = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
   const x = (n: number) => `${n.toFixed(2)}x`;
@@ -128,29 +171,22 @@ export function printReport(f: Figures, rows: Goal[]): void {
   );
   if (several) console.log(`(${f.rounds.length} rounds; each row is the round with the median ratio, "rounds" the range)`);
   const of = several ? ` (medians of ${f.rounds.length} rounds)` : '';
-  const floor = (r: Round) => r.raw.writtenUpdateLatency.p50;
+  const [turn, webhook, chats, voice] = floors(f);
   console.log(
-    `\nfloor of a written turn: raw Update + 1 no-op local activity p50 ${num(median(f, floor))} ms${of}, ` +
-      `${x(median(f, (r) => floor(r) / r.raw.updateLatency.p50))} the no-op Update; the chat turn is ${x(median(f, (r) => r.product.chatTurn.p50 / floor(r)))} this floor`,
+    `\nfloor of a written turn: raw Update + 1 no-op local activity p50 ${num(turn.floor)} ms${of}, ` +
+      `${x(turn.floorOfRaw)} the no-op Update; the chat turn is ${x(turn.productOfFloor)} this floor`,
   );
-  const webhookFloor = (r: Round) => r.raw.signalAck.p50 + r.product.httpHop.p50;
   console.log(
     `floor of a webhook ack: raw Signal + the API's HTTP hop (GET /healthz p50 ${num(median(f, (r) => r.product.httpHop.p50))} ms) = ` +
-      `${num(median(f, webhookFloor))} ms, ${x(median(f, (r) => webhookFloor(r) / r.raw.signalAck.p50))} the Signal; ` +
-      `the webhook ack is ${x(median(f, (r) => r.product.webhookAck.p50 / webhookFloor(r)))} this floor`,
+      `${num(webhook.floor)} ms, ${x(webhook.floorOfRaw)} the Signal; the webhook ack is ${x(webhook.productOfFloor)} this floor`,
   );
-  const perSecond = (t: (r: Round) => Throughput) => num(median(f, (r) => t(r).perSecond));
-  const chatsFloor = (r: Round) => r.raw.writtenUpdateThroughput;
   console.log(
-    `floor of concurrent chats: raw Updates + 1 no-op local activity ${perSecond(chatsFloor)}/s, ` +
-      `${median(f, (r) => chatsFloor(r).perSecond / r.raw.updateThroughput.perSecond).toFixed(2)} of the no-op Updates; ` +
-      `the chats are ${median(f, (r) => r.product.concurrentChats.perSecond / chatsFloor(r).perSecond).toFixed(2)} of this floor`,
+    `floor of concurrent chats: raw Updates + 1 no-op local activity ${num(chats.floor)}/s, ` +
+      `${chats.floorOfRaw.toFixed(2)} of the no-op Updates; the chats are ${chats.productOfFloor.toFixed(2)} of this floor`,
   );
-  const voiceFloor = (r: Round) => r.raw.signalsWritten;
   console.log(
-    `floor of voice turns: raw Signals written by one no-op local activity per batch ${perSecond(voiceFloor)}/s, ` +
-      `${median(f, (r) => voiceFloor(r).perSecond / r.raw.signalsProcessed.perSecond).toFixed(2)} of the Signals processed; ` +
-      `the voice turns are ${median(f, (r) => r.product.voiceTurns.perSecond / voiceFloor(r).perSecond).toFixed(2)} of this floor`,
+    `floor of voice turns: raw Signals written by one no-op local activity per batch ${num(voice.floor)}/s, ` +
+      `${voice.floorOfRaw.toFixed(2)} of the Signals processed; the voice turns are ${voice.productOfFloor.toFixed(2)} of this floor`,
   );
   const p50 = (t: (r: Round) => Throughput) => num(median(f, (r) => t(r).latency!.p50));
   console.log(

@@ -9,7 +9,7 @@ import { historyProfile, writesOf } from './history.js';
 import { parseOptions } from './options.js';
 import { productPaths, type ProductPaths } from './product-paths.js';
 import { startRawTemporal, type RawTemporal } from './raw-temporal.js';
-import { goals, printReport, type Figures, type Phase, type Round } from './report.js';
+import { floors, goals, printReport, type Figures, type Phase, type Round } from './report.js';
 import { startBenchStack, type BenchStack } from './stack.js';
 import { sleep } from './stats.js';
 
@@ -165,7 +165,7 @@ try {
       '\n--quick is a smoke run: with 3 turns per conversation, starting the workflows dominates; judge the goals at the default sizes.',
     );
   if (options.json) {
-    await writeFile(options.json, JSON.stringify({ ...figures, goals: rows }, null, 2) + '\n');
+    await writeFile(options.json, JSON.stringify({ ...figures, goals: rows, floors: floors(figures) }, null, 2) + '\n');
     log(`figures written to ${options.json}`);
   }
   await teardown();
