@@ -46,10 +46,8 @@ export async function startRawTemporal(address: string): Promise<RawTemporal> {
     'raw worker',
     process.execPath,
     [...workerPreload, '--import', 'tsx', 'bench/raw-worker.ts', address, taskQueue],
-    {
-      cwd: root,
-      echo: true,
-    },
+    // Its shutdown is only noise; its warnings and errors are worth seeing.
+    { cwd: root, echo: true, quietStop: true },
   );
   // The same kind of client connection as the product's API, so neither side is flattered by its transport.
   const connection = await NativeConnection.connect({ address });
