@@ -56,6 +56,8 @@ async function phase<T>(name: string, ops: number, fn: () => Promise<T>): Promis
 
 try {
   const loadBefore = loadavg();
+  // Read before the run: a commit made while it runs is not the code it measured.
+  const code = { commit: git(['rev-parse', '--short', 'HEAD']), dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '' };
   stack = await startBenchStack({ sqlitePragmas: options.sqlitePragmas, cpuProfileDir: options.cpuProfileDir, log });
   raw = await startRawTemporal(stack.temporalAddress);
   product = productPaths(stack);
@@ -141,8 +143,7 @@ try {
   const figures: Figures = {
     meta: {
       date: new Date().toISOString(),
-      commit: git(['rev-parse', '--short', 'HEAD']),
-      dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
+      ...code,
       cpus: cpus().length,
       loadBefore,
       sqlitePragmas: options.sqlitePragmas,
