@@ -1,8 +1,9 @@
 // The generic signed event feed: signatures over the raw body, validation, ordering and idempotency.
 import { createHmac, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventRows, expectEverywhere, turnRows } from './support/assertions.js';
 import { createHarness, eventually, newCallId, WEBHOOK_SECRET, type Harness } from './support/harness.js';
+import { monitorRedis } from './support/redis-monitor.js';
 
 const PATH = '/v1/webhooks/events';
 const now = () => Math.floor(Date.now() / 1000);
@@ -202,15 +203,11 @@ describe('POST /webhooks/events: a conversation', () => {
       expect((await post(h, ev(id, 'call.answered'))).status).toBe(202);
     }
     await h.redis.set(`leg:${leg}`, first); // the leg joined the first call, as a provider's callback decides
-    const monitor = await h.redis.monitor();
-    const asked: string[] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args.includes(`leg:${leg}`)) asked.push(args[0]!.toLowerCase());
-    });
+    const monitor = await monitorRedis(inject('redisUrl'));
     for (const text of ['one', 'two', 'three']) expect((await post(h, ev(leg, 'call.turn', { role: 'user', text }))).status).toBe(202);
     await expectEverywhere(h, first, { turnCount: 3 });
-    await monitor.disconnect();
-    expect(asked).toEqual(['get']);
+    await monitor.stop();
+    expect(monitor.commandsOn(`leg:${leg}`)).toEqual(['get']);
 
     // The first call ends; the leg then belongs to the second (a leg changes owner only once its call closed).
     expect((await post(h, ev(first, 'call.ended'))).status).toBe(202);
