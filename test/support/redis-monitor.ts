@@ -28,6 +28,7 @@ export function monitorRedis(url: string): Promise<RedisMonitor> {
             commandsOn: (key) => lines.filter((l) => l.includes(`"${key}"`)).map((l) => /\] "([^"]+)"/.exec(l)?.[1]?.toLowerCase() ?? l),
             stop: () => new Promise((done) => socket.end(done)),
           });
+        else if (line.startsWith('-') && !lines.length) reject(new Error(`MONITOR refused: ${line}`));
         else lines.push(line);
       }
     });
