@@ -7,7 +7,7 @@ import { postReport, type ReportInput } from './report.js';
 import type { Responder, ResponderInput } from './responder/types.js';
 import { cacheEvent, RECENT_TURNS, refill } from '../store/call-cache.js';
 import { readCall, readRecentTurns } from '../store/call-reader.js';
-import { selectRecentTurns, type RecordInput } from '../store/calls-table.js';
+import { selectRecentTurns } from '../store/calls-table.js';
 import { purgeEnded } from '../store/retention.js';
 import { writeOrSalvage, type Rejection } from '../store/salvage.js';
 import { twilioCalls, type TwilioCallSettings } from './telephony/twilio-calls.js';
@@ -53,11 +53,6 @@ export function createActivities({ pool, redis, responder, twilio, webhookSecret
   return {
     /** Every event the loop applied since its last write: run as a local activity. */
     recordEvents,
-
-    /** One event, as calls recorded before batching schedule it (a regular activity). */
-    async recordEvent({ call, event, turns, caller }: RecordInput): Promise<void> {
-      await recordEvents({ call, events: [event], turns, caller });
-    },
 
     /** Retention: one batch of ended calls past the cut-off, deleted with their rows and cache. */
     async purgeEndedCalls({ endedBefore, batch }: { endedBefore: string; batch: number }) {

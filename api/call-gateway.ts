@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { callWorkflow } from '../workflows/call.js';
 import {
-  CALL_SHAPE,
   callEventSignal,
   callEventUpdate,
   callViewQuery,
@@ -39,9 +38,7 @@ export class CallGateway {
     return {
       taskQueue: this.settings.taskQueue,
       workflowId: workflowIdFor(start.callId),
-      args: [{ start, config: { ...this.settings.call, ...config }, ...(openedBy ? { openedBy } : {}), shape: CALL_SHAPE }] as Parameters<
-        typeof callWorkflow
-      >,
+      args: [{ start, config: { ...this.settings.call, ...config }, ...(openedBy ? { openedBy } : {}) }] as Parameters<typeof callWorkflow>,
       // Visible in the operators' list from the start, and the workflow's first task has none to write.
       typedSearchAttributes: startAttributes(start),
       // A callId names one call forever: an ended call is never restarted.

@@ -1,15 +1,7 @@
 // PostgreSQL access for calls, call_events, turns and callers: the system of record.
 import type pg from 'pg';
 import { withDuration } from '../workflows/call-duration.js';
-import type { CallView, EventRecord, RecordBatch, Turn } from '../workflows/types.js';
-
-/** One event as the regular `recordEvent` activity took it (calls recorded before batching). */
-export interface RecordInput {
-  call: CallView;
-  event: EventRecord;
-  turns: Turn[];
-  caller?: { number: string; name?: string };
-}
+import type { CallView, RecordBatch, Turn } from '../workflows/types.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 

@@ -4,14 +4,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { scriptedResponder } from '../activities/responder/scripted.js';
 import { scriptedReply } from '../workflows/scripted-responder.js';
 import { dueTimeout, initialView, transition } from '../workflows/lifecycle.js';
-import {
-  indexedAtStart,
-  indexedNow,
-  needsReindex,
-  startAttributes,
-  TURN_COUNT_INTERVAL_MS,
-  TURN_COUNT_STEP,
-} from '../workflows/operator-view.js';
+import { indexedAtStart, indexedNow, needsReindex, startAttributes, TURN_COUNT_INTERVAL_MS } from '../workflows/operator-view.js';
 import type { CallConfig, StartCall } from '../workflows/types.js';
 
 const config: CallConfig = { resumeWindowMs: 600_000, idleTimeoutMs: 1_800_000, historyLimit: 10_000 };
@@ -124,27 +117,20 @@ describe('scripted responder', () => {
 describe('search attributes', () => {
   const active = { ...initialView({ ...start, answered: true }, 'call-c', t0) };
   const indexed = indexedNow(active, t0);
-  it('a call started before pacing refreshes TurnCount every 10 turns; a status change or a drop refreshes at once', () => {
-    expect(needsReindex(indexed, { ...active, turnCount: TURN_COUNT_STEP - 1 }, t0, false)).toBe(false);
-    expect(needsReindex(indexed, { ...active, turnCount: TURN_COUNT_STEP }, t0, false)).toBe(true);
-    expect(needsReindex(indexed, { ...active, turnCount: 1, status: 'dropped', dropCount: 1 }, t0, false)).toBe(true);
-    expect(needsReindex(indexed, { ...active, status: 'ended', disposition: 'completed' }, t0, false)).toBe(true);
-  });
-
-  it('paced: TurnCount at most once a minute however many turns; status, disposition and drops at once', () => {
+  it('TurnCount at most once a minute however many turns; status, disposition and drops at once', () => {
     const many = { ...active, turnCount: 50 };
-    expect(needsReindex(indexed, many, t0 + TURN_COUNT_INTERVAL_MS - 1, true)).toBe(false);
-    expect(needsReindex(indexed, many, t0 + TURN_COUNT_INTERVAL_MS, true)).toBe(true);
-    expect(needsReindex(indexed, active, t0 + 10 * TURN_COUNT_INTERVAL_MS, true)).toBe(false);
-    expect(needsReindex(indexed, { ...active, status: 'dropped', dropCount: 1 }, t0 + 1, true)).toBe(true);
-    expect(needsReindex(indexed, { ...active, status: 'ended', disposition: 'completed' }, t0 + 1, true)).toBe(true);
+    expect(needsReindex(indexed, many, t0 + TURN_COUNT_INTERVAL_MS - 1)).toBe(false);
+    expect(needsReindex(indexed, many, t0 + TURN_COUNT_INTERVAL_MS)).toBe(true);
+    expect(needsReindex(indexed, active, t0 + 10 * TURN_COUNT_INTERVAL_MS)).toBe(false);
+    expect(needsReindex(indexed, { ...active, status: 'dropped', dropCount: 1 }, t0 + 1)).toBe(true);
+    expect(needsReindex(indexed, { ...active, status: 'ended', disposition: 'completed' }, t0 + 1)).toBe(true);
   });
 
   it('the attributes a start carries are what the workflow would write first', () => {
     const attributes = new TypedSearchAttributes(startAttributes(start));
     const atStart = indexedAtStart(attributes, t0)!;
     expect(atStart).toEqual(indexedNow(initialView(start, 'call-c', t0), t0));
-    expect(needsReindex(atStart, initialView(start, 'call-c', t0), t0, true)).toBe(false);
+    expect(needsReindex(atStart, initialView(start, 'call-c', t0), t0)).toBe(false);
     expect(indexedAtStart(new TypedSearchAttributes([]), t0)).toBeUndefined();
   });
 });

@@ -11,9 +11,6 @@ const untilStored = { initialInterval: '200 milliseconds', backoffCoefficient: 2
 /** Recording as a local activity: no task queue round trip and no activity events in history. */
 export const recorder = proxyLocalActivities<CallActivities>({ startToCloseTimeout: '30 seconds', retry: untilStored });
 
-/** Recording as a regular activity: the shape of calls recorded before batching, kept so their histories replay. */
-export const store = proxyActivities<CallActivities>({ startToCloseTimeout: '30 seconds', retry: untilStored });
-
 /** The responder answers a waiting user: a few quick attempts, then the update fails. */
 export const responder = proxyActivities<CallActivities>({
   startToCloseTimeout: '20 seconds',

@@ -1,8 +1,7 @@
 // The state of one call and the only code that changes it: apply an event, then record it. Records
 // gather in a batch that one local activity writes in one transaction (`flush`).
-import { ActivityFailure, ApplicationFailure, isCancellation, log, patched } from '@temporalio/workflow';
-import { dialer, recorder, responder, store } from './activities.js';
-import { withDuration } from './call-duration.js';
+import { ActivityFailure, ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
+import { dialer, recorder, responder } from './activities.js';
 import { partyNumber } from './party.js';
 import { Dedup, type DedupSnapshot } from './dedup.js';
 import { ended, initialView, transition } from './lifecycle.js';
@@ -29,14 +28,11 @@ export interface SessionSnapshot {
   call: CallView;
   lastActivityMs: number;
   dedup: DedupSnapshot;
-  /** Highest provider sequence seen per leg (absent in histories from before ordering existed). */
-  order?: Record<string, number>;
+  /** Highest provider sequence seen per leg. */
+  order: Record<string, number>;
 }
 
 export type Mode = 'signal' | 'update';
-
-/** Patch: a resume update on an active call answers the call instead of failing with invalid_state. */
-export const RESUME_ACTIVE_ANSWERS = 'resume-active-answers';
 
 /** Twilio statuses after which a leg is over: nothing to hang up. */
 const TWILIO_FINAL = ['completed', 'busy', 'failed', 'no-answer', 'canceled'];
@@ -56,16 +52,13 @@ export class CallSession {
   /** The call's agent as it was when the call started (absent: the default assistant). */
   private readonly agent: AgentSnapshot | undefined;
 
-  /** `batched` is false only when replaying calls recorded before batching: one regular activity per record. */
   constructor(
     private readonly config: CallConfig,
     start: StartCall,
     workflowId: string,
     snapshot: SessionSnapshot | undefined,
-    readonly batched: boolean,
   ) {
-    // A call carried over by code from before durations has none in its view.
-    this.call = snapshot ? withDuration(snapshot.call) : initialView(start, workflowId, Date.now());
+    this.call = snapshot?.call ?? initialView(start, workflowId, Date.now());
     this.recorded = this.call;
     this.lastActivityMs = snapshot?.lastActivityMs ?? Date.now();
     this.dedup = new Dedup(snapshot?.dedup);
@@ -115,8 +108,8 @@ export class CallSession {
         await this.record({ key, type, applied: false, at, payload: { ...payload, ignored: result.reason } }, this.call);
       }
       // Resuming a call that is already active is answered with the call as it is, so a client's retry
-      // gets the same answer (Temporal keeps an update's first outcome). Calls from before reject it.
-      if (mode === 'update' && type === 'resume' && this.call.status === 'active' && patched(RESUME_ACTIVE_ANSWERS)) return this.call;
+      // gets the same answer (Temporal keeps an update's first outcome).
+      if (mode === 'update' && type === 'resume' && this.call.status === 'active') return this.call;
       if (mode === 'update') throw ApplicationFailure.create({ type: result.code, message: result.reason, nonRetryable: true });
       log.info('event ignored', { callId: this.call.callId, type, reason: result.reason });
       return this.call;
@@ -198,10 +191,7 @@ export class CallSession {
     if (this.unrecorded) await this.flush();
   }
 
-  /**
-   * True while applied events wait to be written. Callers check it before awaiting `flush`: an await that
-   * is not needed would shift the order of commands that histories recorded before batching rely on.
-   */
+  /** True while applied events wait to be written: callers flush only then. */
   get unrecorded(): boolean {
     return this.pending !== undefined;
   }
@@ -210,22 +200,12 @@ export class CallSession {
   async flush(): Promise<void> {
     const batch = this.pending!;
     this.pending = undefined;
-    if (this.batched) {
-      await recorder.recordEvents.executeWithOptions({ summary: summarize(batch) }, [batch]);
-    } else {
-      const {
-        call,
-        events: [event],
-        turns,
-        caller,
-      } = batch;
-      await store.recordEvent.executeWithOptions({ summary: summarize(batch) }, [{ call, event, turns, caller }]);
-    }
+    await recorder.recordEvents.executeWithOptions({ summary: summarize(batch) }, [batch]);
     this.recorded = batch.call;
   }
 
   private async answer(text: string): Promise<Answer> {
-    if (this.batched && this.config.responder === 'scripted') {
+    if (this.config.responder === 'scripted') {
       return scriptedReply({ text, context: this.call.context, script: this.agent?.script, topics: this.agent?.topics });
     }
     // A model reads the transcript from the store, so the user's turn must be there first.
@@ -254,7 +234,7 @@ export class CallSession {
     }
     this.call = call;
     this.dedup.remember(event.key);
-    if (!this.batched || batch.events.length >= MAX_BATCH) await this.flush();
+    if (batch.events.length >= MAX_BATCH) await this.flush();
     return recordedTurn;
   }
 }

@@ -6,7 +6,6 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -18,7 +17,6 @@ import { dueTimeout } from './lifecycle.js';
 import {
   callEventSignal,
   callEventUpdate,
-  CALL_SHAPE,
   callViewQuery,
   CallErrorType,
   chatMessageUpdate,
@@ -35,13 +33,8 @@ export interface CallWorkflowInput {
   config: CallConfig;
   /** Present after continue-as-new: the call so far and the signals not yet applied. */
   carried?: SessionSnapshot & { pending: CallEvent[] };
-  /** The request that started this call through `openCallUpdate` (absent when a webhook or an older API started it). */
+  /** The request that started this call through `openCallUpdate` (absent when a webhook started it). */
   openedBy?: string;
-  /**
-   * The shape the starting API expects (`CALL_SHAPE`); absent from calls started by an older API, whose
-   * histories replay as recorded. Carried across continue-as-new.
-   */
-  shape?: number;
 }
 
 type Work =
@@ -51,19 +44,8 @@ type Work =
   | { kind: 'open'; created: boolean; done: Settle<OpenedCall> };
 type Settle<T> = (result: { value?: T; error?: unknown }) => void;
 
-/** Calls placed before this patch ended without hanging up their leg at Twilio; their histories replay that way. */
-export const HANG_UP_PLACED = 'hang-up-placed-call';
-
-/** Calls from before this patch record each event through its own regular activity; their histories replay that way. */
-export const BATCHED_RECORDING = 'batched-local-recording';
-
 export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> {
-  const current = (input.shape ?? 0) >= CALL_SHAPE;
-  const batched = current || patched(BATCHED_RECORDING);
-  const session = new CallSession(input.config, input.start, workflowInfo().workflowId, input.carried, batched);
-  // Asked at the start: asked after the end's local activity, in the run's last task, its marker did not
-  // replay when a query read the closed call.
-  const hangsUpPlaced = input.start.dial !== undefined && (current || patched(HANG_UP_PLACED));
+  const session = new CallSession(input.config, input.start, workflowInfo().workflowId, input.carried);
   const queue: Work[] = (input.carried?.pending ?? []).map((event) => ({ kind: 'signal', event }));
 
   const rejectEnded = (_input: unknown) => {
@@ -85,14 +67,13 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
 
   if (!input.carried) await session.started(input.start);
   let published = '';
-  let indexed: Indexed | undefined = current ? indexedAtStart(workflowInfo().typedSearchAttributes, Date.now()) : undefined;
+  let indexed: Indexed | undefined = indexedAtStart(workflowInfo().typedSearchAttributes, Date.now());
   const publish = () => {
     const details = describeCall(session.call);
     if (details === published) return;
     published = details;
     setCurrentDetails(details);
-    // Histories from before batching upserted on every change.
-    if (session.batched && indexed && !needsReindex(indexed, session.call, Date.now(), current)) return;
+    if (indexed && !needsReindex(indexed, session.call, Date.now())) return;
     indexed = indexedNow(session.call, Date.now());
     upsertSearchAttributes(searchAttributesOf(session.call));
   };
@@ -110,14 +91,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
     if (queue.length === 0) {
       if (session.unrecorded) await session.flush();
       const due = dueTimeout(session.call, session.lastActivityMs, input.config)!;
-      if (session.batched) {
-        if (await deadline.wait(due, () => queue.length > 0)) await session.expire(due.disposition, due.summary);
-      } else {
-        // Histories from before batching start a timer per wait.
-        const wait = due.at - Date.now();
-        const woke = wait > 0 && (await condition(() => queue.length > 0, wait, { summary: due.summary }));
-        if (!woke) await session.expire(due.disposition, due.summary);
-      }
+      if (await deadline.wait(due, () => queue.length > 0)) await session.expire(due.disposition, due.summary);
     }
     await drain(session, queue);
     publish();
@@ -133,7 +107,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   }
   // Answer whatever is still queued (as ended) before the run closes.
   await drain(session, queue);
-  if (hangsUpPlaced) await session.hangUpPlacedLeg();
+  if (input.start.dial) await session.hangUpPlacedLeg();
   if (input.config.reportUrl) await reportEnded(session, queue, input.config.reportUrl);
   await condition(allHandlersFinished);
   await drain(session, queue);
@@ -160,8 +134,7 @@ async function reportEnded(session: CallSession, queue: Work[], url: string): Pr
 /** Applies the queued work in order, records it, and only then answers the updates among it. */
 async function drain(session: CallSession, queue: Work[], only: (w: Work) => boolean = () => true): Promise<void> {
   const answers: (() => void)[] = [];
-  // Histories from before batching answered each update as soon as its own record landed.
-  const answer = (send: () => void) => (session.batched ? answers.push(send) : send());
+  const answer = (send: () => void) => void answers.push(send);
   for (let i = queue.findIndex(only); i >= 0; i = queue.findIndex(only)) {
     const [work] = queue.splice(i, 1);
     try {

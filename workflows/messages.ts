@@ -42,11 +42,3 @@ export const CallErrorType = {
 export type CallErrorType = (typeof CallErrorType)[keyof typeof CallErrorType];
 
 export const workflowIdFor = (callId: string): string => `call-${callId}`;
-
-/**
- * The call workflow's input shape the API starts calls with. Shape 3: the start carries the search
- * attributes (the first task writes none), TurnCount is refreshed at most once a minute, and the input
- * stands for the workflow's patches, so a call records no patch marker (each `patched()` also writes
- * `TemporalChangeVersion`: a visibility write per call).
- */
-export const CALL_SHAPE = 3;

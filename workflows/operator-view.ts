@@ -32,7 +32,7 @@ export const indexedNow = (call: CallView, atMs: number): Indexed => ({
 /** The attributes a call is started with: what its first task would otherwise write at once. */
 export const startAttributes = (start: StartCall): SearchAttributePair[] => searchAttributesOf(initialView(start, '', 0));
 
-/** The search attributes this run started with; undefined when a start set none (an older API's). */
+/** The search attributes this run started with; undefined when its start set none (started outside the API). */
 export function indexedAtStart(attributes: TypedSearchAttributes, atMs: number): Indexed | undefined {
   const status = attributes.get(CallStatusKey) as CallView['status'] | undefined;
   if (status === undefined) return undefined;
@@ -41,20 +41,16 @@ export function indexedAtStart(attributes: TypedSearchAttributes, atMs: number):
   return { status, disposition, dropCount, turnCount, atMs };
 }
 
-/** Turns a live call may run ahead of its TurnCount search attribute (calls started before TurnCount was paced). */
-export const TURN_COUNT_STEP = 10;
-/** How often, at most, a conversation refreshes TurnCount once its start carries the attributes. */
+/** How often, at most, a conversation refreshes TurnCount. */
 export const TURN_COUNT_INTERVAL_MS = 60_000;
 
 /**
  * Whether the search attributes must be written again. Every upsert is a history event and a visibility
  * write, which costs the server more than the signal that caused it; so a conversation refreshes TurnCount
- * at most once a minute (`paced`; before, every 10 turns), and any change of status, disposition or drops
- * writes them all at once, exact.
+ * at most once a minute, and any change of status, disposition or drops writes them all at once, exact.
  */
-export function needsReindex(indexed: Indexed, call: CallView, now: number, paced: boolean): boolean {
+export function needsReindex(indexed: Indexed, call: CallView, now: number): boolean {
   if (indexed.status !== call.status || indexed.disposition !== call.disposition || indexed.dropCount !== call.dropCount) return true;
-  if (!paced) return call.turnCount - indexed.turnCount >= TURN_COUNT_STEP;
   return call.turnCount !== indexed.turnCount && now - indexed.atMs >= TURN_COUNT_INTERVAL_MS;
 }
 
