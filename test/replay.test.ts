@@ -1,11 +1,13 @@
-// Replays committed histories of every released shape of the call workflow against today's code.
-// Record new ones after a shape change with `npm run record-histories` (bump SHAPE first, keep old files).
+// Replays the committed histories of every released shape of the call workflow against today's code.
+// After a shape change (a `patched()` or a new workflow type), record histories of the new shape with
+// `npm run record-histories` (set SHAPE and RECORDED first) and keep the older shapes' files.
 import { once } from 'node:events';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { callEventSignal, callEventUpdate } from '../workflows/messages.js';
@@ -14,22 +16,53 @@ import { createHarness, eventually, newCallId, PUBLIC_BASE_URL, TWILIO_TOKEN, ty
 import { startTwilioApi, type TwilioApi } from './support/twilio-api.js';
 
 const dir = new URL('./histories/', import.meta.url);
-/** The shape recorded now; files of earlier shapes (v1: one regular activity per event) stay and replay. */
-const SHAPE = 'v3';
+/** The shape recorded now: 1.0, the first released one. */
+const SHAPE = '1.0';
+/** What the recorders below save, one file each (`<shape>-<name>.json`). */
+const RECORDED = [
+  'chat-agent-resume-active',
+  'chat-continued-as-new',
+  'chat-drop-resume-end',
+  'chat-model-responder',
+  'chat-opened-by-update',
+  'chat-report-retried',
+  'voice-batched-burst',
+  'voice-ignored-abandoned',
+  'voice-outbound-dialed',
+  'voice-outbound-hung-up',
+  'voice-outbound-refused',
+];
+
+const readHistory = async (file: string) =>
+  // Saved with the History message's own toJSON; fromObject reads that shape back.
+  temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(new URL(file, dir), 'utf8')));
+
+const replay = (history: temporal.api.history.v1.IHistory, file: string) =>
+  Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file);
 
 describe('replay', () => {
   it('every committed history replays without nondeterminism', async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-    expect(files.filter((f) => f.startsWith('v1-')).length).toBeGreaterThanOrEqual(3);
-    expect(files.filter((f) => f.startsWith(`${SHAPE}-`)).length).toBeGreaterThanOrEqual(7);
+    // Exactly the released shapes' files: a history lost, or one no recorder writes, fails here.
+    expect(files).toEqual(RECORDED.map((name) => `${SHAPE}-${name}.json`).sort());
     for (const file of files) {
-      // Saved with the History message's own toJSON; fromObject reads that shape back.
-      const history = temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(new URL(file, dir), 'utf8')));
       // Throws DeterminismViolationError (or any workflow task failure) when the code no longer fits.
-      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file).catch((err: Error) => {
+      await replay(await readHistory(file), file).catch((err: Error) => {
         throw new Error(`${file}: ${err.message}`, { cause: err });
       });
     }
+  });
+
+  it('fails on a history the code would not write: the check can fail', async () => {
+    // The same chat told to use a model responder: the code schedules the respond activity where the
+    // history recorded the scripted reply's local activity, as a changed workflow would.
+    const history = await readHistory(`${SHAPE}-chat-drop-resume-end.json`);
+    const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
+    const payload = started.input!.payloads![0]!;
+    const input = JSON.parse(Buffer.from(payload.data!).toString('utf8'));
+    expect(input.config.responder).toBe('scripted');
+    payload.data = Buffer.from(JSON.stringify({ ...input, config: { ...input.config, responder: 'model' } }));
+    await expect(replay(history, 'tampered')).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });
 
@@ -57,6 +90,7 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
   afterAll(() => Promise.all([h?.close(), model?.close(), idle?.close(), outbound?.close().then(() => twilio?.close())]));
 
   const save = async (name: string, callId: string, runId?: string, from = h) => {
+    expect(RECORDED).toContain(name);
     const history = await from.client.workflow.getHandle(`call-${callId}`, runId).fetchHistory();
     await writeFile(new URL(`${SHAPE}-${name}.json`, dir), JSON.stringify(history, null, 1));
   };
