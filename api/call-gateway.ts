@@ -49,8 +49,9 @@ export class CallGateway {
   }
 
   /**
-   * Starts the call (with `config` over the API's settings, e.g. its agent's windows), or finds it: `created` says which. One round trip (update-with-start) that answers
-   * once the start is recorded; only a call whose workflow has closed is read with a query.
+   * Starts the call (with `config` over the API's settings, e.g. its agent's windows), or finds it:
+   * `created` says which. One round trip (update-with-start) that answers once the start is recorded;
+   * only a call whose workflow has closed is read with a query.
    */
   async start(start: StartCall, config?: Partial<CallConfig>): Promise<{ created: boolean; call: CallView }> {
     const requestId = randomUUID();

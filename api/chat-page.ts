@@ -8,8 +8,16 @@ import { Hono, type Context } from 'hono';
 const SOURCE = fileURLToPath(new URL('../web/chat/', import.meta.url));
 
 // Only this origin's script, styles and API: the token the page holds cannot be sent anywhere else.
-const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 interface Assets {
   html: string;

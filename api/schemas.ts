@@ -82,10 +82,14 @@ export const StartCallBody = z
       .optional()
       .openapi({ description: "the caller: required with the operators' key (400 without); a chat token's own number when absent" }),
     to: phone.optional(),
-    direction: z.enum(DIRECTIONS).default('inbound').openapi({
-      description:
-        'outbound: Callwright places the call through Twilio, from `from` to `to` (a voice call; operators only; 400 when outbound calling is not configured)',
-    }),
+    direction: z
+      .enum(DIRECTIONS)
+      .default('inbound')
+      .openapi({
+        description:
+          'outbound: Callwright places the call through Twilio, from `from` to `to` ' +
+          '(a voice call; operators only; 400 when outbound calling is not configured)',
+      }),
     answered: z.boolean().optional(),
     metadata: metadata.optional(),
     agentId: id
@@ -144,9 +148,12 @@ export const StreamHeaders = z.object({
 });
 export const StreamSchema = z.string().openapi({
   description:
-    'Server-Sent Events: `event: call` (data: the call view) whenever it changes; `event: turn` (data: a turn, id: its seq) for each turn; comment lines as heartbeats. Ends after a view whose status is ended, or when the call closes.',
-  example:
-    'event: turn\ndata: {"seq":1,"role":"user","text":"hello","at":"2026-01-01T00:00:00.000Z"}\nid: 1\n\nevent: call\ndata: {"callId":"c1","status":"active",...}\n\n',
+    'Server-Sent Events: `event: call` (data: the call view) whenever it changes; `event: turn` (data: a turn, ' +
+    'id: its seq) for each turn; comment lines as heartbeats. Ends after a view whose status is ended, or when the call closes.',
+  example: [
+    'event: turn\ndata: {"seq":1,"role":"user","text":"hello","at":"2026-01-01T00:00:00.000Z"}\nid: 1\n',
+    'event: call\ndata: {"callId":"c1","status":"active",...}\n\n',
+  ].join('\n'),
 });
 
 /** The Idempotency-Key header stands in for eventId or messageId, with the same limits. */

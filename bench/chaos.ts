@@ -186,10 +186,9 @@ try {
     const progress = setInterval(() => {
       const msgs = conversations.flatMap((c) => c.messages);
       const waiting = msgs.filter((m) => !m.acceptedAt && !m.refused).length;
-      const errors = [...tally.kinds].map(([kind, n]) => `${kind} x${n}`).join(', ');
-      say(
-        `${at()}sent ${msgs.length}, accepted ${msgs.length - waiting}, waiting ${waiting}, load ${loadavg()[0]!.toFixed(1)}${errors ? `; failed attempts: ${errors}` : ''}`,
-      );
+      const kinds = [...tally.kinds].map(([kind, n]) => `${kind} x${n}`).join(', ');
+      const errors = kinds ? `; failed attempts: ${kinds}` : '';
+      say(`${at()}sent ${msgs.length}, accepted ${msgs.length - waiting}, waiting ${waiting}, load ${loadavg()[0]!.toFixed(1)}${errors}`);
     }, 10_000);
     const faults = scenario
       .inject({ ...base, startedAt, endsAt: settings.loadEndsAt })

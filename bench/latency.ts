@@ -22,9 +22,8 @@ async function time(label: string, fn: (i: number) => Promise<Response>) {
   }
   const s = [...times].sort((a, b) => a - b);
   const pct = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
-  console.log(
-    `${label.padEnd(28)} n=${n}  avg ${(times.reduce((a, b) => a + b, 0) / n).toFixed(1)} ms  p50 ${pct(0.5)}  p95 ${pct(0.95)}  max ${s.at(-1)!.toFixed(1)}`,
-  );
+  const avg = (times.reduce((a, b) => a + b, 0) / n).toFixed(1);
+  console.log(`${label.padEnd(28)} n=${n}  avg ${avg} ms  p50 ${pct(0.5)}  p95 ${pct(0.95)}  max ${s.at(-1)!.toFixed(1)}`);
 }
 
 const json = { 'content-type': 'application/json', authorization: `Bearer ${admin}` };

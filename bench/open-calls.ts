@@ -347,8 +347,7 @@ function printTable(r: any): void {
     ['load average before / after', `${r.loadBefore} / ${r.burst.loadAfter}`, ''],
   ];
   const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length))];
-  console.log(
-    `\nopen calls: --calls ${r.calls} --cache-size ${r.cacheSize} --window ${r.window} --burst ${r.burst.n} --concurrency ${r.concurrency} --rate ${r.rate}`,
-  );
+  const sizes = `--burst ${r.burst.n} --concurrency ${r.concurrency} --rate ${r.rate}`;
+  console.log(`\nopen calls: --calls ${r.calls} --cache-size ${r.cacheSize} --window ${r.window} ${sizes}`);
   for (const [k, v, g] of rows) console.log(`${k.padEnd(w[0])}  ${v.padEnd(w[1])}  ${g}`);
 }

@@ -39,7 +39,8 @@ const flags = {
   inFlight: 'in-flight',
 } as const satisfies Record<keyof Sizes, string>;
 
-export const usage = `npm run bench -- [--quick] [--rounds N (3; 1 with --quick)] [--json FILE] [--pragmas journal_mode=wal,synchronous=normal | none] [--cpu-prof DIR]
+export const usage = `npm run bench -- [--quick] [--rounds N (3; 1 with --quick)] [--json FILE]
+  [--pragmas journal_mode=wal,synchronous=normal | none] [--cpu-prof DIR]
   (pragmas default to what npm start uses: ${EMBEDDED_SQLITE_PRAGMAS.join(',')})
   sizes: ${Object.entries(flags)
     .map(([k, flag]) => `--${flag} N (${defaults[k as keyof Sizes]})`)

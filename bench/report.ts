@@ -192,13 +192,13 @@ export function printReport(f: Figures, rows: Goal[]): void {
   console.log(
     `under load${of}: raw Update p50 ${p50((r) => r.raw.updateThroughput)} ms and chat turn p50 ` +
       `${p50((r) => r.product.concurrentChats)} ms, concurrently; start+query+Update p50 ${p50((r) => r.raw.startQueryUpdate)} ms, ` +
-      `start+drop p50 ${p50((r) => r.product.startDrop)} ms; voice turns all acked after ${median(f, (r) => r.product.voiceTurns.ackedSeconds).toFixed(1)} s, ` +
+      `start+drop p50 ${p50((r) => r.product.startDrop)} ms; ` +
+      `voice turns all acked after ${median(f, (r) => r.product.voiceTurns.ackedSeconds).toFixed(1)} s, ` +
       `persisted after ${median(f, (r) => r.product.voiceTurns.seconds).toFixed(1)} s`,
   );
 
-  console.log(
-    `\nCPU seconds per phase${several ? `, summed over ${f.rounds.length} rounds` : ''} (process groups; ms/op is the Temporal server's CPU per operation)`,
-  );
+  const summed = several ? `, summed over ${f.rounds.length} rounds` : '';
+  console.log(`\nCPU seconds per phase${summed} (process groups; ms/op is the Temporal server's CPU per operation)`);
   const groups = ['temporal', 'postgres', 'redis', 'worker', 'api', 'raw worker', 'bench'];
   table(
     ['phase', 'ops', 'wall s', ...groups, 'temporal ms/op'],
@@ -217,9 +217,8 @@ export function printReport(f: Figures, rows: Goal[]): void {
       .filter(([, n]) => n >= 0.05)
       .map(([name, n]) => `${name.toLowerCase()} ${n.toFixed(1)}`)
       .join(', ');
-  console.log(
-    `\nhistory events per op: raw no-op Update ${rawUpdate.eventsPerOp.toFixed(1)}; chat turn ${chatTurn.eventsPerOp.toFixed(1)} (${chatTurn.events} events in ${chatTurn.runs} run(s) / ${chatTurn.operations} turns)`,
-  );
+  const perTurn = `${chatTurn.eventsPerOp.toFixed(1)} (${chatTurn.events} events in ${chatTurn.runs} run(s) / ${chatTurn.operations} turns)`;
+  console.log(`\nhistory events per op: raw no-op Update ${rawUpdate.eventsPerOp.toFixed(1)}; chat turn ${perTurn}`);
   console.log(`activity tasks per chat turn (scheduled + local markers): ${chatTurn.activityTasksPerOp.toFixed(1)}`);
   const batching = f.rounds.map(({ product: { voiceWrites: v } }) => `${(v.events / v.writes).toFixed(2)} (${v.events} in ${v.writes})`);
   console.log(`voice calls' events per local-activity write, by round: ${batching.join(', ')}`);

@@ -270,7 +270,8 @@ function print(s: ReturnType<typeof summarize>): void {
     ],
     [
       'DB check',
-      `${s.db.unexplained.length} unexplained, ${s.db.rejectedWithRows.length} of ${s.db.rejectedOnlyIds} rejected-only ids with rows, ${s.db.callers.length} unexplained callers`,
+      `${s.db.unexplained.length} unexplained, ${s.db.rejectedWithRows.length} of ${s.db.rejectedOnlyIds} rejected-only ids with rows, ` +
+        `${s.db.callers.length} unexplained callers`,
       mark(s.db.ok),
     ],
   ];

@@ -80,7 +80,8 @@ const WRITE_BATCH = `
     RETURNING 1
   ), turns AS (
     INSERT INTO turns (call_id, seq, role, text, at)
-    SELECT $1, t.seq, t.role, t.text, t.at FROM unnest($${N + 9}::int[], $${N + 10}::text[], $${N + 11}::text[], $${N + 12}::timestamptz[]) AS t (seq, role, text, at)
+    SELECT $1, t.seq, t.role, t.text, t.at
+    FROM unnest($${N + 9}::int[], $${N + 10}::text[], $${N + 11}::text[], $${N + 12}::timestamptz[]) AS t (seq, role, text, at)
     ON CONFLICT (call_id, seq) DO UPDATE SET role = EXCLUDED.role, text = EXCLUDED.text, at = EXCLUDED.at
   )
   SELECT count(*)::int AS events_written FROM events`;

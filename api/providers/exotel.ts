@@ -47,7 +47,8 @@ type ExotelForm = z.infer<typeof ExotelStatusCallback>;
 const ExotelAuthHeader = z.object({
   authorization: z.string().openapi({
     description:
-      'Basic base64(EXOTEL_WEBHOOK_USER:EXOTEL_WEBHOOK_PASSWORD), sent by Exotel from credentials in the callback URL (https://user:password@host/v1/webhooks/exotel)',
+      'Basic base64(EXOTEL_WEBHOOK_USER:EXOTEL_WEBHOOK_PASSWORD), sent by Exotel from credentials in the callback URL ' +
+      '(https://user:password@host/v1/webhooks/exotel)',
     example: 'Basic ZXhvdGVsOnMzY3JldA==',
   }),
 });

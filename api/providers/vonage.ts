@@ -43,7 +43,9 @@ const VonageEvent = z
       .max(100)
       .optional()
       .openapi({
-        description: `a call status (${CALL_STATUSES.join(', ')}) moves the call; events without one (input, record, transfer, human/machine, errors) are accepted and change nothing`,
+        description:
+          `a call status (${CALL_STATUSES.join(', ')}) moves the call; events without one ` +
+          '(input, record, transfer, human/machine, errors) are accepted and change nothing',
         example: 'answered',
       }),
     from: phoneNumber.optional().openapi({ description: 'required with a call status', example: '447700900000' }),

@@ -69,11 +69,12 @@ const actual = (c: CallView): Expected => ({
 const describe = (e: Expected) =>
   `${state(e.status, e.disposition)}, ${e.turns} turns, ${e.drops} drops, ${e.resumes} resumes${e.legs === undefined ? '' : `, ${e.legs} legs`}`;
 
-export const workflowUrl = (call: CallView) =>
-  `${settings.temporalUi}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(call.workflowId ?? `call-${call.callId}`)}`;
+const workflows = () => `${settings.temporalUi}/namespaces/${encodeURIComponent(settings.namespace)}/workflows`;
+
+export const workflowUrl = (call: CallView) => `${workflows()}/${encodeURIComponent(call.workflowId ?? `call-${call.callId}`)}`;
 
 export function printLinks(links: [label: string, url: string][]): void {
-  const dropped = `${settings.temporalUi}/namespaces/${encodeURIComponent(settings.namespace)}/workflows?query=${encodeURIComponent('CallStatus="dropped"')}`;
+  const dropped = `${workflows()}?query=${encodeURIComponent('CallStatus="dropped"')}`;
   const all: [string, string][] = [['Temporal UI, calls waiting for a callback', dropped], ...links, ['API docs', `${settings.api}/docs`]];
   const width = Math.max(...all.map(([label]) => label.length));
   console.log('\nWhere to look');
