@@ -1,6 +1,6 @@
 // The load generator's HTTP client: node:http over kept-alive sockets. The raw baselines drive Temporal
 // through the Rust client, and on two shared cores the generator's CPU is taken from the system under
-// test: `fetch` spent 0.7-0.9 ms of CPU per request where this spends 0.2 (the README's Performance).
+// test: `fetch` spent 0.7-0.9 ms of CPU per request where this spends 0.2 (docs/performance.md).
 import http from 'node:http';
 
 export interface Reply {
