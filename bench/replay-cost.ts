@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import proto from '@temporalio/proto';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { workflowsPath } from '../worker/create-worker.js';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { buildWorkflowBundle } from '../worker/workflow-bundle.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -26,8 +26,7 @@ if (flags['stack-traces'] === 'off') {
 }
 const N = Number(flags.n);
 Runtime.install({ logger: new DefaultLogger('WARN') });
-const quiet = { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} };
-const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quiet as never });
+const workflowBundle = { code: (await buildWorkflowBundle()).code };
 
 // Replay runs the workflow in this thread: count the promises created inside a workflow's context.
 let promises = 0;

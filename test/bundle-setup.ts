@@ -1,10 +1,10 @@
-// Bundles the workflow code once per test run; every test worker loads the same bundle.
+// Bundles the workflow code once per test run (or reuses the worker's cached bundle); every test worker loads it.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { workflowsPath } from '../worker/create-worker.js';
+import { createLogger } from '../observability/logger.js';
+import { workflowBundle } from '../worker/workflow-bundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,10 +14,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), 'callwright-bundle-'));
-  const { code } = await bundleWorkflowCode({
-    workflowsPath,
-    logger: { log() {}, info() {}, warn: console.warn, error: console.error, debug() {}, trace() {} } as never,
-  });
+  const { code } = await workflowBundle(createLogger('warn', 'test-bundle'));
   const codePath = join(dir, 'workflows.js');
   await writeFile(codePath, code);
   project.provide('workflowBundlePath', codePath);

@@ -1,17 +1,14 @@
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { activityOutcomes } from './telemetry.js';
-
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export interface CallWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  /** A pre-built bundle (tests bundle once per run); otherwise the worker bundles at start. */
-  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Built once (worker/workflow-bundle.ts; tests bundle once per run), never at each Worker.create. */
+  workflowBundle: NonNullable<WorkerOptions['workflowBundle']>;
   identity?: string;
   /** Sticky cache size: bounds worker memory (each cached call holds a workflow context). */
   maxCachedWorkflows?: number;
@@ -26,6 +23,6 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     activities: createActivities(opts.deps),
     interceptors: { activity: [activityOutcomes] },
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+    workflowBundle: opts.workflowBundle,
   });
 }

@@ -7,6 +7,7 @@ import { openStores } from '../config/stores.js';
 import { createLogger } from '../observability/logger.js';
 import { createCallWorker } from './create-worker.js';
 import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from './retention-schedule.js';
+import { workflowBundle } from './workflow-bundle.js';
 import { installRuntime } from '../observability/temporal-runtime.js';
 
 const config = loadConfigOrExit();
@@ -19,20 +20,22 @@ const responder = await createResponder({
   model: config.RESPONDER_MODEL,
   timeoutMs: config.RESPONDER_TIMEOUT,
 });
-const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const [connection, bundle] = await Promise.all([NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }), workflowBundle(logger)]);
 const worker = await createCallWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   deps: { pool, redis, responder, twilio: twilioCallSettings(config), webhookSecret: config.WEBHOOK_SECRET },
   maxCachedWorkflows: config.WORKER_CACHE_SIZE,
+  workflowBundle: bundle,
 });
 // worker/stack-traces.cjs marks the process when it ran; without it the SDK's default (on) holds.
 const stackTraces = (globalThis as Record<symbol, unknown>)[Symbol.for('callwright.workflowStackTraces')] ?? 'on';
 if (stackTraces !== config.WORKFLOW_STACK_TRACES)
   logger.warn(
     { wanted: config.WORKFLOW_STACK_TRACES, running: stackTraces },
-    'workflow stack traces: start the worker with `node --require ./worker/stack-traces.cjs` (npm run worker does) to apply WORKFLOW_STACK_TRACES',
+    'workflow stack traces: start the worker with `node --require ./worker/stack-traces.cjs` (npm run worker does) ' +
+      'to apply WORKFLOW_STACK_TRACES',
   );
 logger.info(
   {
