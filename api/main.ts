@@ -7,7 +7,7 @@ import { createApp } from './app.js';
 import { connectDeps } from './create-deps.js';
 
 const config = loadConfigOrExit();
-const logger = createLogger(config.LOG_LEVEL, 'api');
+const logger = createLogger(config.LOG_LEVEL, 'api', config.LOG_FORMAT);
 // Before the Temporal connection opens, so the Rust client's warnings (a server gone away) reach the log.
 installRuntime(logger);
 const deps = await connectDeps(config, logger);

@@ -100,6 +100,8 @@ const schema = z
         }
       }),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    // Unset: readable lines at a terminal, JSON otherwise and in production (loadConfig decides).
+    LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   })
   .superRefine((c, ctx) => {
     // Half a credential is a mistake, not a choice: say which half is missing.
@@ -109,7 +111,7 @@ const schema = z
       ctx.addIssue({ code: 'custom', path: ['EXOTEL_WEBHOOK_USER'], message: 'required with EXOTEL_WEBHOOK_PASSWORD' });
   });
 
-export type Config = z.infer<typeof schema>;
+export type Config = z.infer<typeof schema> & { LOG_FORMAT: 'pretty' | 'json' };
 
 const SECRETS = ['ADMIN_API_KEY', 'JWT_SECRET', 'WEBHOOK_SECRET', 'TWILIO_AUTH_TOKEN'] as const;
 // Development defaults so `npm start` works out of the box; production refuses to start without real ones.
@@ -130,7 +132,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  const config = parsed.data;
+  const config = parsed.data as Config;
+  // A person reads a terminal; a pipe or a file feeds a log collector, and production logs always do.
+  config.LOG_FORMAT ??= config.NODE_ENV !== 'production' && process.stdout.isTTY ? 'pretty' : 'json';
   // Placing a call needs the account's own token (not the development default) and the URLs Twilio calls back.
   const forOutbound = config.TWILIO_ACCOUNT_SID
     ? (['TWILIO_AUTH_TOKEN', 'TWILIO_VOICE_URL', 'PUBLIC_BASE_URL'] as const).filter((k) => !config[k])

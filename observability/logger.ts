@@ -1,5 +1,7 @@
-// Structured JSON logs (pino). Phone numbers are masked to their last 4 digits and secrets never logged.
+// Structured JSON logs (pino), or readable lines at a terminal (LOG_FORMAT=pretty, observability/pretty-log.ts).
+// Phone numbers are masked to their last 4 digits and secrets never logged, in either format.
 import { pino, type Logger } from 'pino';
+import { prettyDestination } from './pretty-log.js';
 
 const PHONE_KEYS = new Set([
   'from',
@@ -33,14 +35,16 @@ function scrub(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(level: string, name: string): Logger {
-  return pino({
+export function createLogger(level: string, name: string, format: 'json' | 'pretty' = 'json'): Logger {
+  const options = {
     name,
     level,
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
-  });
+    formatters: { log: (obj: Record<string, unknown>) => scrub(obj) as Record<string, unknown> },
+  };
+  // The pretty destination rewrites the JSON pino wrote, so masking and redaction hold for both formats.
+  return format === 'pretty' ? pino(options, prettyDestination()) : pino(options);
 }
 
 /** The call id of a workflow id `call-<callId>`, so every line about a call carries both. */

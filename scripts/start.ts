@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config/env.js';
+import { loadConfigOrExit } from '../config/env.js';
 import { migrate } from '../db/migrate.js';
 import { startPostgres } from './services/postgres.js';
 import { spawnPrefixed, startTogether, waitUntil, type Stoppable } from './services/process.js';
@@ -13,8 +13,14 @@ import { EMBEDDED_SQLITE_PRAGMAS, startTemporal } from './services/temporal.js';
 // existing ones), then the worker and the API, restarted when they crash. State persists in the data dir.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
+const config = loadConfigOrExit(env);
 const dataDir = resolve(env.CALLWRIGHT_DATA_DIR ?? join(root, '.data'));
-const apiPort = Number(env.PORT ?? 3000);
+// The children's stdout is a pipe to this process: they log (and color) as this process's own stdout wants.
+const childEnv = {
+  ...env,
+  LOG_FORMAT: config.LOG_FORMAT,
+  ...(process.stdout.isTTY && env.NO_COLOR === undefined && env.FORCE_COLOR === undefined ? { FORCE_COLOR: '1' } : {}),
+};
 /** Who the printed chat link talks as. */
 const DEMO_CALLER = '+15550100100';
 
@@ -58,13 +64,13 @@ try {
   await migrate(urls.DATABASE_URL);
 
   const children = (['worker', 'api'] as const).map((name) =>
-    supervise(() => spawnPrefixed(name, process.execPath, entryArgs(name), { cwd: root, env: { ...env, ...urls }, echo: true }), {
+    supervise(() => spawnPrefixed(name, process.execPath, entryArgs(name), { cwd: root, env: { ...childEnv, ...urls }, echo: true }), {
       onGiveUp: (reason) => void shutdown(1, `${reason}; stopping everything`),
     }),
   );
   running.push({ stop: () => Promise.all(children.map((child) => child.stop())).then(() => undefined) });
 
-  const api = `http://localhost:${apiPort}`;
+  const api = `http://localhost:${config.PORT}`;
   await waitUntil('the API to answer /healthz', async () => ((await fetch(`${api}/healthz`)).ok ? true : undefined), {
     proc: children[1]!.current(),
     timeoutMs: 120_000,
@@ -94,7 +100,7 @@ try {
 async function chatLink(api: string): Promise<string> {
   const res = await fetch(`${api}/v1/auth/tokens`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${loadConfig(env).ADMIN_API_KEY}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${config.ADMIN_API_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ subject: DEMO_CALLER }),
   });
   if (!res.ok) throw new Error(`POST /v1/auth/tokens answered ${res.status}`);

@@ -28,6 +28,23 @@ describe('configuration', () => {
     expect(() => loadConfig({ STREAM_HEARTBEAT: '500ms' })).toThrow(/STREAM_HEARTBEAT: must be at least 1s/);
   });
 
+  it('logs readable lines at a terminal, JSON through a pipe and in production, and as LOG_FORMAT says', () => {
+    const tty = process.stdout.isTTY;
+    const secrets = { ADMIN_API_KEY: 'k'.repeat(16), JWT_SECRET: 'j'.repeat(16), WEBHOOK_SECRET: 'w'.repeat(16), TWILIO_AUTH_TOKEN: 't' };
+    try {
+      process.stdout.isTTY = true;
+      expect(loadConfig({}).LOG_FORMAT).toBe('pretty');
+      expect(loadConfig({ NODE_ENV: 'production', ...secrets }).LOG_FORMAT).toBe('json');
+      expect(loadConfig({ LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
+      process.stdout.isTTY = false;
+      expect(loadConfig({}).LOG_FORMAT).toBe('json');
+      expect(loadConfig({ LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
+    } finally {
+      process.stdout.isTTY = tty;
+    }
+    expect(() => loadConfig({ LOG_FORMAT: 'text' })).toThrow(/LOG_FORMAT/);
+  });
+
   it('names every bad variable', () => {
     const err = (() => {
       try {

@@ -11,7 +11,7 @@ import { workflowBundle } from './workflow-bundle.js';
 import { installRuntime } from '../observability/temporal-runtime.js';
 
 const config = loadConfigOrExit();
-const logger = createLogger(config.LOG_LEVEL, 'worker');
+const logger = createLogger(config.LOG_LEVEL, 'worker', config.LOG_FORMAT);
 installRuntime(logger, config.WORKER_METRICS_PORT);
 const { pool, redis } = openStores({ databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL }, logger);
 const responder = await createResponder({
