@@ -20,6 +20,8 @@ export interface SpawnPrefixedOptions extends Pick<SpawnOptions, 'cwd' | 'env' |
   stopSignal?: NodeJS.Signals;
   /** Stop echoing once asked to stop, for programs whose shutdown is only noise. */
   quietStop?: boolean;
+  /** Lines never echoed: a program's known noise (still kept for output()). */
+  mute?: RegExp;
 }
 
 const live = new Map<ChildProcess, NodeJS.Signals>();
@@ -53,7 +55,7 @@ export function spawnPrefixed(name: string, command: string, args: string[], opt
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
       tail.push(line);
       if (tail.length > 40) tail.shift();
-      if (options.echo && !(options.quietStop && stopping.has(child))) sink.write(prefix + line + '\n');
+      if (options.echo && !(options.quietStop && stopping.has(child)) && !options.mute?.test(line)) sink.write(prefix + line + '\n');
     });
   }
   const exited = new Promise<number | string>((resolve) => {

@@ -17,6 +17,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+const OVERCOMMIT_WARNING = /WARNING Memory overcommit must be enabled!/;
+
 /** Runs a private redis-server on 127.0.0.1:port. */
 export async function startRedis(options: StartRedisOptions): Promise<RedisServer> {
   const { port, appendOnly = false, echo = false, timeoutMs = 30_000 } = options;
@@ -31,7 +33,9 @@ export async function startRedis(options: StartRedisOptions): Promise<RedisServe
   mkdirSync(dataDir, { recursive: true });
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dataDir, '--save', ''];
   args.push('--appendonly', appendOnly ? 'yes' : 'no', '--daemonize', 'no', '--loglevel', 'warning');
-  const proc = spawnPrefixed('redis', bin, args, { echo });
+  // Redis has no option to silence it: vm.overcommit_memory is the host's setting, and a background save
+  // failing under memory pressure would show as its own error; the cache (or a test) runs either way.
+  const proc = spawnPrefixed('redis', bin, args, { echo, mute: OVERCOMMIT_WARNING });
   const url = `redis://127.0.0.1:${port}`;
   try {
     await waitUntil('Redis to answer PING', () => ping(url), { proc, timeoutMs });
