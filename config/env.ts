@@ -102,6 +102,11 @@ const schema = z
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     // Unset: readable lines at a terminal, JSON otherwise and in production (loadConfig decides).
     LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
+    // npm start's embedded servers, when TEMPORAL_ADDRESS, DATABASE_URL or REDIS_URL do not name one.
+    TEMPORAL_PORT: port(7233),
+    TEMPORAL_UI_PORT: port(8233),
+    POSTGRES_PORT: port(5433),
+    REDIS_PORT: port(6380),
   })
   .superRefine((c, ctx) => {
     // Half a credential is a mistake, not a choice: say which half is missing.

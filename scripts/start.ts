@@ -5,6 +5,7 @@ import { migrate } from '../db/migrate.js';
 import { startPostgres } from './services/postgres.js';
 import { spawnPrefixed, startTogether, waitUntil, type Stoppable } from './services/process.js';
 import { entryArgs } from './services/entry-points.js';
+import { portProblems, startPorts } from './services/ports.js';
 import { startRedis } from './services/redis.js';
 import { supervise } from './services/supervise.js';
 import { EMBEDDED_SQLITE_PRAGMAS, startTemporal } from './services/temporal.js';
@@ -15,6 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
 const config = loadConfigOrExit(env);
 const dataDir = resolve(env.CALLWRIGHT_DATA_DIR ?? join(root, '.data'));
+const embedded = { temporal: !env.TEMPORAL_ADDRESS, postgres: !env.DATABASE_URL, redis: !env.REDIS_URL };
 // The children's stdout is a pipe to this process: they log (and color) as this process's own stdout wants.
 const childEnv = {
   ...env,
@@ -37,21 +39,28 @@ async function shutdown(code: number, reason?: string): Promise<void> {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
+// Before anything starts, so that a taken port leaves nothing half-started.
+const taken = await portProblems(startPorts(config, embedded));
+if (taken.length) {
+  console.error(taken.join('\n'));
+  process.exit(1);
+}
+
 try {
   const none = Promise.resolve(undefined);
   const [temporal, postgres, redis] = await startTogether([
-    env.TEMPORAL_ADDRESS
+    !embedded.temporal
       ? none
       : startTemporal({
           dataDir: join(dataDir, 'temporal'),
-          port: 7233,
-          uiPort: 8233,
+          port: config.TEMPORAL_PORT,
+          uiPort: config.TEMPORAL_UI_PORT,
           namespace: env.TEMPORAL_NAMESPACE,
           sqlitePragmas: EMBEDDED_SQLITE_PRAGMAS,
           echo: true,
         }),
-    env.DATABASE_URL ? none : startPostgres({ dataDir: join(dataDir, 'postgres'), port: 5433, echo: true }),
-    env.REDIS_URL ? none : startRedis({ dataDir: join(dataDir, 'redis'), port: 6380, appendOnly: true, echo: true }),
+    !embedded.postgres ? none : startPostgres({ dataDir: join(dataDir, 'postgres'), port: config.POSTGRES_PORT, echo: true }),
+    !embedded.redis ? none : startRedis({ dataDir: join(dataDir, 'redis'), port: config.REDIS_PORT, appendOnly: true, echo: true }),
   ] as const);
   const local = [temporal, postgres, redis].filter((server) => server !== undefined);
   running.push(...local);

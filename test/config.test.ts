@@ -23,6 +23,11 @@ describe('configuration', () => {
       RESUME_WINDOW: 600_000,
       IDLE_TIMEOUT: 1_800_000,
       STREAM_HEARTBEAT: 15_000,
+      TEMPORAL_PORT: 7233,
+      TEMPORAL_UI_PORT: 8233,
+      POSTGRES_PORT: 5433,
+      REDIS_PORT: 6380,
+      WORKER_METRICS_PORT: 9464,
     });
     // A heartbeat also asks Temporal about the call: not more than once a second per stream.
     expect(() => loadConfig({ STREAM_HEARTBEAT: '500ms' })).toThrow(/STREAM_HEARTBEAT: must be at least 1s/);

@@ -1,10 +1,14 @@
-// `npm start` (scripts/start.ts) as a person runs it: readable log lines at a terminal and JSON through a pipe.
+// `npm start` (scripts/start.ts) as a person runs it: readable log lines at a terminal and JSON through a
+// pipe, and a port already taken stops it before anything starts, naming the port and the variable.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/env.js';
+import { portProblems, startPorts } from '../scripts/services/ports.js';
 import { findOnPath, freePort } from '../scripts/services/process.js';
 import { eventually, workerEnv } from './support/harness.js';
 
@@ -117,4 +121,65 @@ describe('npm start logs', () => {
     },
     180_000,
   );
+});
+
+describe('npm start with a port taken', () => {
+  const held: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(held.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  });
+  const hold = (port: number, host: string) =>
+    new Promise<void>((resolve, reject) => {
+      const server = createServer().once('error', reject);
+      held.push(server);
+      server.listen(port, host, resolve);
+    });
+  /** Embedded servers too (on free ports), so a start that went ahead would leave a data dir behind. */
+  const embeddedEnv = async () =>
+    startEnv({
+      DATABASE_URL: undefined,
+      REDIS_URL: undefined,
+      TEMPORAL_ADDRESS: undefined,
+      TEMPORAL_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+      POSTGRES_PORT: String(await freePort()),
+      REDIS_PORT: String(await freePort()),
+    });
+
+  it("exits before starting anything, naming the API's port and PORT", async () => {
+    const env = await embeddedEnv();
+    await hold(Number(env.PORT), '127.0.0.1');
+    const started = start(env);
+    expect(await started.exited).not.toBe(0);
+    expect(started.output()).toContain(`port ${env.PORT} (API) is in use: set PORT to serve the API elsewhere`);
+    expect(started.output()).not.toMatch(/\[(temporal|postgres|redis|worker|api)\]/);
+    expect(existsSync(env.CALLWRIGHT_DATA_DIR!)).toBe(false);
+  });
+
+  it('lists every taken port at once: Temporal gRPC with TEMPORAL_PORT or TEMPORAL_ADDRESS, and the worker metrics', async () => {
+    const env = await embeddedEnv();
+    await hold(Number(env.TEMPORAL_PORT), '127.0.0.1');
+    await hold(Number(env.WORKER_METRICS_PORT), '0.0.0.0');
+    const started = start(env);
+    expect(await started.exited).not.toBe(0);
+    expect(started.output()).toContain(
+      `port ${env.TEMPORAL_PORT} (Temporal gRPC) is in use: set TEMPORAL_PORT to run the embedded Temporal elsewhere, ` +
+        `or TEMPORAL_ADDRESS=localhost:${env.TEMPORAL_PORT} to use the server already there`,
+    );
+    expect(started.output()).toContain(`port ${env.WORKER_METRICS_PORT} (worker metrics) is in use: set WORKER_METRICS_PORT`);
+    expect(existsSync(env.CALLWRIGHT_DATA_DIR!)).toBe(false);
+  });
+
+  it("checks no embedded server's port when its URL is given, and refuses one port set for two servers", async () => {
+    const [port, twice] = [await freePort(), await freePort()];
+    await hold(port, '127.0.0.1');
+    const config = loadConfig({ POSTGRES_PORT: String(port), REDIS_PORT: String(twice), PORT: String(twice), WORKER_METRICS_PORT: '0' });
+    const external = { temporal: false, postgres: false, redis: false };
+    expect(await portProblems(startPorts(config, external))).toEqual([]);
+    expect(await portProblems(startPorts(config, { ...external, postgres: true, redis: true }))).toEqual([
+      `port ${port} (PostgreSQL) is in use: set POSTGRES_PORT to run the embedded PostgreSQL elsewhere, ` +
+        'or DATABASE_URL to use a server of yours',
+      `port ${twice} is set for both Redis (REDIS_PORT) and API (PORT): move one`,
+    ]);
+  });
 });
