@@ -126,5 +126,6 @@ function redact(url: string): string {
 function printBox(rows: [string, string][]): void {
   const lines = ['Callwright is running (Ctrl+C stops everything)', '', ...rows.map(([k, v]) => `${k.padEnd(12)} ${v}`)];
   const width = Math.max(...lines.map((line) => line.length));
-  console.log([`┌${'─'.repeat(width + 2)}┐`, ...lines.map((line) => `│ ${line.padEnd(width)} │`), `└${'─'.repeat(width + 2)}┘`].join('\n'));
+  const rule = '─'.repeat(width + 2);
+  console.log([`┌${rule}┐`, ...lines.map((line) => `│ ${line.padEnd(width)} │`), `└${rule}┘`].join('\n'));
 }
