@@ -26,8 +26,10 @@ export function maskPhone(value: string): string {
 function scrub(value: unknown, depth = 0): unknown {
   if (depth > 4 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  // An Error's message and stack are not own enumerable fields: copy them, or the entry says `err: {}`.
+  const fields = value instanceof Error ? { type: value.name, ...value, message: value.message, stack: value.stack } : value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
+  for (const [k, v] of Object.entries(fields)) {
     if (SECRET_KEYS.test(k)) out[k] = '[redacted]';
     else if (PHONE_KEYS.has(k) && typeof v === 'string') out[k] = maskPhone(v);
     else out[k] = scrub(v, depth + 1);
@@ -42,6 +44,9 @@ export function createLogger(level: string, name: string, format: 'json' | 'pret
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { log: (obj: Record<string, unknown>) => scrub(obj) as Record<string, unknown> },
+    // scrub has already made errors plain (type, message, stack); pino's serializer runs after it and would
+    // call them type "Object".
+    serializers: { err: (err: unknown) => err },
   };
   // The pretty destination rewrites the JSON pino wrote, so masking and redaction hold for both formats.
   return format === 'pretty' ? pino(options, prettyDestination()) : pino(options);

@@ -54,4 +54,26 @@ describe('pretty log lines', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} worker INFO  call started callId=c-2 from=\*{8}9876 authorization=\[redacted\]\n$/);
   });
+
+  it('log an Error with its type, message and stack, in both formats', () => {
+    const log = (format: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          "import { createLogger } from './observability/logger.js';" +
+            `createLogger('info', 'api', '${format}').error({ err: new RangeError('pool exhausted') }, 'unhandled error');`,
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      ).stdout;
+    const json = JSON.parse(log('json'));
+    expect(json.err).toMatchObject({ type: 'RangeError', message: 'pool exhausted' });
+    expect(json.err.stack).toContain('RangeError: pool exhausted\n    at ');
+    const [line, stack] = log('pretty').split('\n');
+    expect(line).toMatch(/ api ERROR unhandled error err="pool exhausted"$/);
+    expect(stack).toBe('    RangeError: pool exhausted');
+  });
 });
