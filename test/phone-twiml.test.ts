@@ -53,6 +53,8 @@ describe('parseTwiml', () => {
     r.pause({ length: 3 });
     r.dial({ action: 'dialed', timeout: 20 }, '+15550001111');
     r.dial().number('+15550002222');
+    r.dial().sip('sip:ops@example.com');
+    r.dial().client('alice');
     r.connect({ action: '/after' }).conversationRelay({ url: 'wss://example.com/relay' });
     r.play('https://example.com/hold.mp3');
     r.reject({ reason: 'busy' });
@@ -74,7 +76,9 @@ describe('parseTwiml', () => {
       { verb: 'Redirect', url: 'https://example.com/v1/voice/twilio?silence=1', method: 'POST' },
       { verb: 'Pause', seconds: 3 },
       { verb: 'Dial', action: 'dialed', method: 'POST', target: '+15550001111', timeout: 20 },
-      { verb: 'Dial', action: undefined, method: 'POST', target: 'Number +15550002222', timeout: 30 },
+      { verb: 'Dial', action: undefined, method: 'POST', target: '+15550002222', timeout: 30 },
+      { verb: 'Dial', action: undefined, method: 'POST', target: 'sip:ops@example.com', timeout: 30 },
+      { verb: 'Dial', action: undefined, method: 'POST', target: 'Client alice', timeout: 30 },
       { verb: 'Connect', action: '/after', method: 'POST', target: 'ConversationRelay wss://example.com/relay' },
       { verb: 'Play', url: 'https://example.com/hold.mp3' },
       { verb: 'Reject', reason: 'busy' },

@@ -112,7 +112,9 @@ const numberOf = (text: string | undefined, fallback: number) => (text !== undef
 function targetOf(el: XmlElement): string {
   const nouns = el.children.filter((c): c is XmlElement => typeof c !== 'string');
   if (!nouns.length) return textOf(el);
-  return nouns.map((n) => `${n.name} ${textOf(n) || n.attrs.url || n.attrs.name || ''}`.trim()).join(', ');
+  // A number or a SIP address reads as itself; other nouns say what they are.
+  const named = (n: XmlElement) => (n.name === 'Number' || n.name === 'Sip' ? '' : `${n.name} `);
+  return nouns.map((n) => `${named(n)}${textOf(n) || n.attrs.url || n.attrs.name || ''}`.trim()).join(', ');
 }
 
 function toVerb(el: XmlElement): Verb {
