@@ -11,6 +11,7 @@ import { selectRecentTurns } from '../store/calls-table.js';
 import { purgeEnded } from '../store/retention.js';
 import { writeOrSalvage, type Rejection } from '../store/salvage.js';
 import { twilioCalls, type TwilioCallSettings } from './telephony/twilio-calls.js';
+import { twilioLive } from './telephony/twilio-live.js';
 
 /** How much of the transcript a model responder sees. */
 const HISTORY_TURNS = 20;
@@ -72,6 +73,7 @@ export function createActivities({ pool, redis, responder, twilio, webhookSecret
     },
 
     ...twilioCalls({ pool, redis, twilio }),
+    ...twilioLive(twilio),
   };
 }
 

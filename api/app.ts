@@ -15,6 +15,7 @@ import { callRoutes } from './routes/calls.js';
 import { healthRoutes } from './routes/health.js';
 import { operatorRoutes } from './routes/operators.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { voiceRoutes } from './routes/voice.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -74,6 +75,7 @@ export function createApp(deps: ApiDeps) {
   v1.use('*', bodyLimit(MAX_BODY_BYTES, tooLarge));
   // Webhooks authenticate by their provider's signature, not a bearer token.
   v1.route('/webhooks', webhookRoutes(deps));
+  v1.route('/voice', voiceRoutes(deps));
   v1.use('/calls/:callId/drop', formBodyToken);
   // '/calls/*' also matches '/calls'. Limits count after authenticate, so the caller is known.
   for (const path of ['/calls/*', '/callers/*', '/agents/*', '/numbers/*', '/stats', '/auth/*'])

@@ -7,9 +7,15 @@ import {
   callEventUpdate,
   callViewQuery,
   chatMessageUpdate,
+  hostedKey,
+  hostedTurnUpdate,
   openCallUpdate,
+  transferCallUpdate,
   workflowIdFor,
   type ChatMessage,
+  type HostedInput,
+  type HostedReply,
+  type TransferRequest,
 } from '../workflows/messages.js';
 import { detailCall, startAttributes, summarizeCall } from '../workflows/operator-view.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from '../workflows/types.js';
@@ -24,6 +30,7 @@ export interface GatewaySettings {
 }
 
 const DEFAULT_UPDATE_TIMEOUT_MS = 60_000;
+
 const UPDATE_ATTEMPTS = 3;
 
 export class CallGateway {
@@ -109,6 +116,43 @@ export class CallGateway {
     );
   }
 
+  /**
+   * A hosted voice request, answered within `withinMs` or not at all: null means the call has not answered
+   * yet (a worker restarting) and the update goes on; asking again with the same input waits for the same
+   * answer. `start` starts the call first when it does not exist (update-with-start).
+   */
+  async hosted(
+    callId: string,
+    input: HostedInput,
+    withinMs: number,
+    start?: { start: StartCall; config?: Partial<CallConfig> },
+  ): Promise<HostedReply | null> {
+    const updateId = `hosted:${hostedKey(input)}`;
+    try {
+      if (!start)
+        return await this.call(callId, (h) => this.inTime(() => h.executeUpdate(hostedTurnUpdate, { args: [input], updateId }), withinMs));
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof callWorkflow>('callWorkflow', {
+        ...this.startOptions(start.start, undefined, start.config),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      return await this.inTime(
+        () => this.client.workflow.executeUpdateWithStart(hostedTurnUpdate, { args: [input], updateId, startWorkflowOperation }),
+        withinMs,
+      );
+    } catch (err) {
+      const apiError = fromTemporal(err, callId);
+      // Not answered in time, or the call's worker is away: the provider hears a holding line meanwhile.
+      if (['timeout', 'unavailable', 'temporal_unavailable'].includes(apiError.code)) return null;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ApiError('call_ended', 'the call has ended');
+      throw apiError;
+    }
+  }
+
+  /** An operator's transfer of a live Twilio call to a person. */
+  transfer(callId: string, request: TransferRequest): Promise<CallView> {
+    return this.call(callId, (h) => this.inTime(() => h.executeUpdate(transferCallUpdate, { args: [request], updateId: request.key })));
+  }
+
   view(callId: string): Promise<CallView> {
     return this.call(callId, (h) => h.query(callViewQuery));
   }
@@ -148,8 +192,8 @@ export class CallGateway {
    * forever. An update can also lose a race with the call's continue-as-new (Temporal aborts it and
    * usually, not always, retries it itself): updates are idempotent by id, so it is asked again.
    */
-  private async inTime<T>(fn: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + (this.settings.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS);
+  private async inTime<T>(fn: () => Promise<T>, withinMs = this.settings.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS): Promise<T> {
+    const deadline = Date.now() + withinMs;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.client.withDeadline(deadline, fn);

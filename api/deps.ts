@@ -43,6 +43,8 @@ export interface ApiDeps {
   logger?: Logger;
   /** Recorded batches for live streams; the app makes one on `stores.redis` when absent (it connects on the first stream). */
   feed?: CallFeed;
+  /** How long a hosted voice request waits for its call before the caller hears a holding line (4 s). */
+  voiceHoldAfterMs?: number;
   /** How often an open stream sends a heartbeat comment and checks that its call's workflow still runs (STREAM_HEARTBEAT, 15 s). */
   streamHeartbeatMs?: number;
 }

@@ -1,7 +1,7 @@
 // Request and response schemas: validation and the OpenAPI document come from the same source.
 import { z } from '@hono/zod-openapi';
 import { parseDuration } from '../config/duration.js';
-import { CHANNELS, DIRECTIONS, DISPOSITIONS, RECORDED_EVENT_TYPES, ROLES, STATUSES } from '../workflows/types.js';
+import { CHANNELS, DIRECTIONS, DISPOSITIONS, RECORDED_EVENT_TYPES, ROLES, STATUSES, VOICE_MODES } from '../workflows/types.js';
 
 const id = z
   .string()
@@ -70,6 +70,11 @@ export const CallViewSchema = z
       .int()
       .nullable()
       .openapi({ description: 'answered to ended, in whole seconds; null while open or when never answered' }),
+    recording: z
+      .object({ url: z.string(), durationSeconds: z.number().int().nullable() })
+      .nullable()
+      .optional()
+      .openapi({ description: "the provider's recording of the call (an agent with record: true), once it is ready" }),
   })
   .passthrough()
   .openapi('Call');
@@ -348,6 +353,22 @@ const agentFields = {
       description: 'where the end-of-call report is POSTed (over REPORT_URL)',
       example: 'https://example.com/callwright/reports',
     }),
+  voice: z
+    .object({ mode: z.enum(VOICE_MODES) })
+    .strict()
+    .openapi({ description: 'how a hosted voice call converses: Twilio <Gather> (default) or ConversationRelay' }),
+  transfer: z
+    .object({
+      to: z.string().regex(/^(\+[1-9][0-9]{6,14}|sip:[^\s<>]{3,200})$/, 'an E.164 number like +15551234567 or a sip: address'),
+      phrases: z.array(text().trim().min(1).max(60)).min(1).max(20).optional(),
+      digit: z
+        .string()
+        .regex(/^[0-9*#]$/, 'one key: 0-9, * or #')
+        .optional(),
+    })
+    .strict()
+    .openapi({ description: 'hand the caller to a person when they ask (phrases) or press digit' }),
+  record: z.boolean().openapi({ description: "record the agent's calls at the provider" }),
 };
 type AgentFields = typeof agentFields;
 const optional = <T extends Record<string, z.ZodType>>(fields: T) =>

@@ -141,9 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // A person reads a terminal; a pipe or a file feeds a log collector, and production logs always do.
   config.LOG_FORMAT ??= config.NODE_ENV !== 'production' && process.stdout.isTTY ? 'pretty' : 'json';
   // Placing a call needs the account's own token (not the development default) and the URLs Twilio calls back.
-  const forOutbound = config.TWILIO_ACCOUNT_SID
-    ? (['TWILIO_AUTH_TOKEN', 'TWILIO_VOICE_URL', 'PUBLIC_BASE_URL'] as const).filter((k) => !config[k])
-    : [];
+  const forOutbound = config.TWILIO_ACCOUNT_SID ? (['TWILIO_AUTH_TOKEN', 'PUBLIC_BASE_URL'] as const).filter((k) => !config[k]) : [];
   if (forOutbound.length) {
     throw new ConfigError(`invalid configuration:\n${forOutbound.map((k) => `  ${k}: required with TWILIO_ACCOUNT_SID`).join('\n')}`);
   }
@@ -185,7 +183,9 @@ export function twilioCallSettings(config: Config): TwilioCallSettings | undefin
     apiUrl: config.TWILIO_API_URL,
     accountSid: config.TWILIO_ACCOUNT_SID,
     authToken: config.TWILIO_AUTH_TOKEN!,
-    voiceUrl: config.TWILIO_VOICE_URL!,
+    // Callwright's own hosted voice unless the account answers its calls elsewhere.
+    voiceUrl: config.TWILIO_VOICE_URL ?? `${config.PUBLIC_BASE_URL!.replace(/\/+$/, '')}/v1/voice/twilio`,
     statusCallbackUrl: `${config.PUBLIC_BASE_URL!.replace(/\/+$/, '')}/v1/webhooks/twilio`,
+    publicBaseUrl: config.PUBLIC_BASE_URL!,
   };
 }

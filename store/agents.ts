@@ -14,6 +14,9 @@ export interface AgentConfig {
   resumeWindow?: string;
   idleTimeout?: string;
   reportUrl?: string;
+  voice?: AgentSnapshot['voice'];
+  transfer?: AgentSnapshot['transfer'];
+  record?: boolean;
 }
 
 export interface AgentView extends AgentConfig {
@@ -138,7 +141,7 @@ export async function agentForCall(
 
 /** What a call keeps of its agent: identity and what shapes the conversation. */
 export function snapshotOf(a: AgentView): AgentSnapshot {
-  const { agentId, version, name, prompt, firstMessage, language, responder, script, topics } = a;
-  const given = { prompt, firstMessage, language, responder, script, topics };
+  const { agentId, version, name, prompt, firstMessage, language, responder, script, topics, voice, transfer, record } = a;
+  const given = { prompt, firstMessage, language, responder, script, topics, voice, transfer, record };
   return { agentId, version, name, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
 }

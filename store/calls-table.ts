@@ -28,6 +28,7 @@ export function rowToView(r: Record<string, any>): CallView {
     metadata: r.metadata,
     legs: r.legs,
     agent: r.agent ?? null,
+    recording: r.recording ?? null,
     version: r.version,
   });
 }
@@ -55,6 +56,7 @@ const CALL_COLUMNS = [
   'legs',
   'version',
   'agent',
+  'recording',
 ];
 // One statement, so one round trip and one implicit transaction: the caller profile, the call row (never
 // rolled back by a stale retry), then every event and turn of the batch as multi-row inserts from arrays.
@@ -158,6 +160,7 @@ export async function writeBatch(pool: pg.Pool, { call, events, turns, caller }:
     call.legs,
     call.version,
     call.agent ?? null,
+    call.recording ?? null,
     caller?.number ?? null,
     caller?.name ?? null,
     ...eventArrays,

@@ -70,11 +70,37 @@ const feed = (event: object) => {
   const body = JSON.stringify(event);
   return { body, headers: { 'content-type': 'application/json', 'x-signature': signFeedBody(WEBHOOK_SECRET, body) } };
 };
-const twilio = (params: Record<string, string>) => {
+const twilio = (params: Record<string, string>, path = '/v1/webhooks/twilio') => {
   const body = new URLSearchParams(params).toString();
-  const signature = getExpectedTwilioSignature(TWILIO_TOKEN, `${PUBLIC_BASE_URL}/v1/webhooks/twilio`, params);
+  const signature = getExpectedTwilioSignature(TWILIO_TOKEN, `${PUBLIC_BASE_URL}${path}`, params);
   return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } };
 };
+
+/** Twilio's hosted voice requests: the voice URL, a Gather action, a Dial action, the relay's connect action, a recording. */
+function hostedVoice() {
+  const sid = 'CAconformance0009';
+  const voice = { CallSid: sid, From: '+15550009309', To: '+15550000000', Direction: 'inbound', CallStatus: 'ringing' };
+  const at = (path: string, params: Record<string, string>, op = path) => ({ op: `POST ${op}`, path, ...twilio(params, path) });
+  const turn = `callId=${sid}&leg=${sid}`;
+  return [
+    at('/v1/voice/twilio', voice),
+    at('/v1/voice/twilio', { ...voice, CallSid: 'not a sid' }),
+    at(`/v1/voice/twilio/gather?${turn}&turn=1`, { ...voice, SpeechResult: 'hello' }, '/v1/voice/twilio/gather'),
+    at(`/v1/voice/twilio/dial?${turn}&turn=1&attempt=1`, { ...voice, DialCallStatus: 'busy' }, '/v1/voice/twilio/dial'),
+    at(`/v1/voice/twilio/connect?${turn}`, voice, '/v1/voice/twilio/connect'),
+    at(
+      `/v1/voice/twilio/recording?callId=${sid}`,
+      { CallSid: sid, RecordingSid: 'REconformance0001', RecordingUrl: 'https://api.twilio.com/rec/RE1', RecordingStatus: 'completed' },
+      '/v1/voice/twilio/recording',
+    ),
+    {
+      op: 'POST /v1/voice/twilio',
+      path: '/v1/voice/twilio',
+      body: 'CallSid=CA1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    },
+  ];
+}
 
 const exotel = (params: Record<string, string>, password = EXOTEL_PASSWORD) => ({
   body: new URLSearchParams(params).toString(),
@@ -358,6 +384,7 @@ describe('OpenAPI conformance of live answers', () => {
       },
       { op: 'POST /v1/webhooks/vonage', path: '/v1/webhooks/vonage', ...(await vonage({ status: 'answered', from: '15550009306' })) },
       { op: 'POST /v1/webhooks/vonage', path: '/v1/webhooks/vonage', ...(await vonage({ status: 'started' }, 'another-secret')) },
+      ...hostedVoice(),
     ];
     for (const call of events) await conforms(call);
 

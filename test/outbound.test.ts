@@ -98,7 +98,7 @@ describe('POST /calls, outbound', () => {
     expect(Object.fromEntries(request.form)).toMatchObject({
       To: to,
       From: COMPANY,
-      Url: VOICE_URL,
+      Url: `${VOICE_URL}?callId=${callId}`,
       StatusCallback: `${PUBLIC_BASE_URL}/v1/webhooks/twilio?callId=${callId}`,
       StatusCallbackMethod: 'POST',
     });
@@ -320,8 +320,11 @@ describe('outbound calling not configured', () => {
       throw new Error('configuration accepted');
     };
     const missing = error({ TWILIO_ACCOUNT_SID: ACCOUNT_SID });
-    for (const name of ['TWILIO_AUTH_TOKEN', 'TWILIO_VOICE_URL', 'PUBLIC_BASE_URL'])
-      expect(missing).toContain(`${name}: required with TWILIO_ACCOUNT_SID`);
+    for (const name of ['TWILIO_AUTH_TOKEN', 'PUBLIC_BASE_URL']) expect(missing).toContain(`${name}: required with TWILIO_ACCOUNT_SID`);
+    // Without TWILIO_VOICE_URL a placed call converses through Callwright's own hosted voice.
+    expect(missing).not.toContain('TWILIO_VOICE_URL');
+    const hosted = { TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: 'token', PUBLIC_BASE_URL: 'https://cw.example.com' };
+    expect(twilioCallSettings(loadConfig(hosted))?.voiceUrl).toBe('https://cw.example.com/v1/voice/twilio');
     expect(error({ TWILIO_ACCOUNT_SID: 'AC123' })).toMatch(/TWILIO_ACCOUNT_SID/);
     expect(error({ TWILIO_VOICE_URL: 'ftp://voice' })).toMatch(/TWILIO_VOICE_URL/);
     expect(loadConfig({}).TWILIO_API_URL).toBe('https://api.twilio.com');

@@ -30,6 +30,16 @@ export interface SessionSnapshot {
   dedup: DedupSnapshot;
   /** Highest provider sequence seen per leg. */
   order: Record<string, number>;
+  /** A hosted voice call's transfers (absent before its first). */
+  transfers?: TransferState;
+  /** The provider was asked to record the call and its recording has not arrived yet. */
+  awaitingRecording?: boolean;
+}
+
+export interface TransferState {
+  attempts: number;
+  /** The attempt being dialed, until its outcome is known. */
+  dialing?: { to: string; attempt: number; sinceMs: number };
 }
 
 export type Mode = 'signal' | 'update';
@@ -46,11 +56,13 @@ export class CallSession {
   /** The call as PostgreSQL holds it: what queries answer. */
   recorded: CallView;
   lastActivityMs: number;
-  private readonly dedup: Dedup;
+  readonly dedup: Dedup;
   private readonly order: Record<string, number>;
   private pending: RecordBatch | undefined;
   /** The call's agent as it was when the call started (absent: the default assistant). */
-  private readonly agent: AgentSnapshot | undefined;
+  readonly agent: AgentSnapshot | undefined;
+  transfers: TransferState;
+  awaitingRecording: boolean;
 
   constructor(
     private readonly config: CallConfig,
@@ -64,6 +76,8 @@ export class CallSession {
     this.dedup = new Dedup(snapshot?.dedup);
     this.order = { ...snapshot?.order };
     this.agent = start.agent;
+    this.transfers = snapshot?.transfers ?? { attempts: 0 };
+    this.awaitingRecording = snapshot?.awaitingRecording ?? false;
   }
 
   get ended(): boolean {
@@ -71,7 +85,11 @@ export class CallSession {
   }
 
   snapshot(): SessionSnapshot {
-    return { call: this.call, lastActivityMs: this.lastActivityMs, dedup: this.dedup.snapshot(), order: { ...this.order } };
+    const hosted = {
+      ...(this.transfers.attempts ? { transfers: this.transfers } : {}),
+      ...(this.awaitingRecording ? { awaitingRecording: true } : {}),
+    };
+    return { call: this.call, lastActivityMs: this.lastActivityMs, dedup: this.dedup.snapshot(), order: { ...this.order }, ...hosted };
   }
 
   /** Records the start; the row in `calls` exists once the batch is flushed. */
@@ -124,16 +142,24 @@ export class CallSession {
     const cached = this.dedup.reply(msg.messageId);
     if (cached) return { reply: cached, call: this.call };
     if (this.call.status === 'dropped') await this.apply({ type: 'resume', key: `${msg.messageId}:resume` }, 'update');
-    await this.apply({ type: 'message', key: msg.messageId, text: msg.text, at: msg.at }, 'update');
-    const answer = await this.answer(msg.text);
+    const { reply } = await this.converse(msg.messageId, msg.text, msg.at);
+    this.dedup.rememberReply(msg.messageId, reply);
+    return { reply, call: this.call };
+  }
+
+  /** One exchange: records the user's turn, answers it, records the reply (keys `<key>` and `<key>:reply`). */
+  async converse(key: string, text: string, at?: string, stream?: string): Promise<{ reply: Turn; concluded: boolean }> {
+    await this.apply({ type: 'message', key, text, at }, 'update');
+    const answer = await this.answer(text, stream);
     const next = { ...this.call, context: answer.context, turnCount: this.call.turnCount + 1 };
-    const reply = await this.record({ key: `${msg.messageId}:reply`, type: 'reply', applied: true, payload: {} }, next, {
-      role: 'assistant',
-      text: answer.text,
-    });
+    const reply = await this.say(`${key}:reply`, answer.text, next);
     this.lastActivityMs = Date.now();
-    this.dedup.rememberReply(msg.messageId, reply!);
-    return { reply: reply!, call: this.call };
+    return { reply, concluded: answer.concluded === true };
+  }
+
+  /** Records what the assistant said of its own (a greeting, a transfer line) as an assistant turn. */
+  async say(key: string, text: string, next: CallView = { ...this.call, turnCount: this.call.turnCount + 1 }): Promise<Turn> {
+    return (await this.record({ key, type: 'reply', applied: true, payload: {} }, next, { role: 'assistant', text }))!;
   }
 
   /**
@@ -204,7 +230,8 @@ export class CallSession {
     this.recorded = batch.call;
   }
 
-  private async answer(text: string): Promise<Answer> {
+  /** `stream` names the Redis channel a streaming model publishes its tokens on (a relay call's prompt). */
+  private async answer(text: string, stream?: string): Promise<Answer> {
     if (this.config.responder === 'scripted') {
       return scriptedReply({ text, context: this.call.context, script: this.agent?.script, topics: this.agent?.topics });
     }
@@ -212,7 +239,7 @@ export class CallSession {
     if (this.unrecorded) await this.flush();
     const agent = this.agent && { prompt: this.agent.prompt, ...(this.agent.responder?.kind === 'openai' ? this.agent.responder : {}) };
     return responder.respond.executeWithOptions({ summary: `responder: reply to turn ${this.call.turnCount}` }, [
-      { callId: this.call.callId, text, context: this.call.context, ...(agent ? { agent } : {}) },
+      { callId: this.call.callId, text, context: this.call.context, ...(agent ? { agent } : {}), ...(stream ? { stream } : {}) },
     ]);
   }
 

@@ -20,10 +20,16 @@ import {
   callViewQuery,
   CallErrorType,
   chatMessageUpdate,
+  hostedTurnUpdate,
   openCallUpdate,
+  transferCallUpdate,
   type ChatMessage,
+  type HostedInput,
+  type HostedReply,
   type OpenedCall,
+  type TransferRequest,
 } from './messages.js';
+import { HostedCall } from './hosted-session.js';
 import { describeCall, indexedAtStart, indexedNow, needsReindex, searchAttributesOf, type Indexed } from './operator-view.js';
 import { deliverReport, type ReportOutcome } from './report.js';
 import type { CallConfig, CallEvent, CallView, MessageReply, StartCall } from './types.js';
@@ -41,7 +47,9 @@ type Work =
   | { kind: 'signal'; event: CallEvent }
   | { kind: 'update'; event: CallEvent; done: Settle<CallView> }
   | { kind: 'message'; message: ChatMessage; done: Settle<MessageReply> }
-  | { kind: 'open'; created: boolean; done: Settle<OpenedCall> };
+  | { kind: 'open'; created: boolean; done: Settle<OpenedCall> }
+  | { kind: 'hosted'; input: HostedInput; done: Settle<HostedReply> }
+  | { kind: 'transfer'; request: TransferRequest; done: Settle<CallView> };
 type Settle<T> = (result: { value?: T; error?: unknown }) => void;
 
 export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> {
@@ -59,6 +67,24 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   });
   setHandler(chatMessageUpdate, (message: ChatMessage) => settled<MessageReply>((done) => queue.push({ kind: 'message', message, done })), {
     validator: rejectEnded,
+  });
+  setHandler(
+    hostedTurnUpdate,
+    (hosted: HostedInput) => settled<HostedReply>((done) => queue.push({ kind: 'hosted', input: hosted, done })),
+    {
+      validator: rejectEnded,
+    },
+  );
+  setHandler(transferCallUpdate, (request) => settled<CallView>((done) => queue.push({ kind: 'transfer', request, done })), {
+    validator: (request) => {
+      rejectEnded(request);
+      if (session.call.status !== 'active' || session.call.provider !== 'twilio' || !session.call.legs.length)
+        throw ApplicationFailure.create({
+          type: CallErrorType.invalidState,
+          message: `only an active Twilio call can be transferred (this one is a ${session.call.status} ${session.call.provider ?? 'API'} call)`,
+          nonRetryable: true,
+        });
+    },
   });
   // No validator: opening an ended call answers its final view, as a repeated POST /calls should.
   setHandler(openCallUpdate, ({ requestId }) =>
@@ -90,7 +116,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   while (!session.ended) {
     if (queue.length === 0) {
       if (session.unrecorded) await session.flush();
-      const due = dueTimeout(session.call, session.lastActivityMs, input.config)!;
+      const due = transferAware(dueTimeout(session.call, session.lastActivityMs, input.config)!, session);
       if (await deadline.wait(due, () => queue.length > 0)) await session.expire(due.disposition, due.summary);
     }
     await drain(session, queue);
@@ -108,11 +134,24 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   // Answer whatever is still queued (as ended) before the run closes.
   await drain(session, queue);
   if (input.start.dial) await session.hangUpPlacedLeg();
+  await awaitRecording(session, queue);
   if (input.config.reportUrl) await reportEnded(session, queue, input.config.reportUrl);
   await condition(allHandlersFinished);
   await drain(session, queue);
   publish();
   return session.call;
+}
+
+/** How long an ended call waits for the provider's recording (Twilio posts it once the audio is processed). */
+const RECORDING_WAIT_MS = 10 * 60_000;
+
+/** The report carries the recording: wait for it, answering whatever else arrives meanwhile as ended. */
+async function awaitRecording(session: CallSession, queue: Work[]): Promise<void> {
+  const until = Date.now() + RECORDING_WAIT_MS;
+  while (session.awaitingRecording && !session.call.recording) {
+    if (!(await condition(() => queue.length > 0, Math.max(until - Date.now(), 1)))) return;
+    await drain(session, queue);
+  }
 }
 
 /**
@@ -133,6 +172,7 @@ async function reportEnded(session: CallSession, queue: Work[], url: string): Pr
 
 /** Applies the queued work in order, records it, and only then answers the updates among it. */
 async function drain(session: CallSession, queue: Work[], only: (w: Work) => boolean = () => true): Promise<void> {
+  const hosted = new HostedCall(session);
   const answers: (() => void)[] = [];
   const answer = (send: () => void) => void answers.push(send);
   for (let i = queue.findIndex(only); i >= 0; i = queue.findIndex(only)) {
@@ -141,6 +181,8 @@ async function drain(session: CallSession, queue: Work[], only: (w: Work) => boo
       if (work.kind === 'signal') await session.apply(work.event, 'signal');
       else if (work.kind === 'update') answer(settleWith(work.done, await session.apply(work.event, 'update')));
       else if (work.kind === 'open') answer(settleWith(work.done, { created: work.created, call: session.call }));
+      else if (work.kind === 'hosted') answer(settleWith(work.done, await hosted.handle(work.input)));
+      else if (work.kind === 'transfer') answer(settleWith(work.done, await hosted.transfer(work.request)));
       else answer(settleWith(work.done, await session.message(work.message)));
     } catch (error) {
       if (work.kind === 'signal') throw error;
@@ -158,6 +200,14 @@ const settleWith =
 
 function settled<T>(enqueue: (done: Settle<T>) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => enqueue(({ value, error }) => (error === undefined ? resolve(value as T) : reject(error))));
+}
+
+/** A person may talk with the caller for hours after a transfer: the idle timeout waits for the dial's outcome (up to 4 hours). */
+const TRANSFER_LIMIT_MS = 4 * 3_600_000;
+function transferAware<D extends { at: number; summary: string }>(due: D, session: CallSession): D {
+  const dialing = session.transfers.dialing;
+  if (!dialing || session.call.status !== 'active') return due;
+  return { ...due, at: Math.max(due.at, dialing.sinceMs + TRANSFER_LIMIT_MS), summary: `transfer: ${dialing.to}` };
 }
 
 function shouldContinueAsNew(config: CallConfig): boolean {

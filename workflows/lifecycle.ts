@@ -34,12 +34,15 @@ export function initialView(start: StartCall, workflowId: string, now: number): 
     legs: start.provider && !start.dial ? [start.callId] : [],
     agent: start.agent ? { agentId: start.agent.agentId, version: start.agent.version, name: start.agent.name } : null,
     durationSeconds: null,
+    recording: null,
     version: 1,
   };
 }
 
 /** Applies one event to the call, or says why the table does not allow it in the current status. */
 export function transition(call: CallView, event: CallEvent, now: number, config: CallConfig): Transition {
+  // A provider finishes a recording after the hang-up: it still joins the call.
+  if (event.type === 'recording') return ok({ ...call, recording: event.recording });
   if (call.status === 'ended') return reject(CallErrorType.ended, 'the call has ended');
   switch (event.type) {
     case 'answered':
@@ -79,6 +82,14 @@ export function transition(call: CallView, event: CallEvent, now: number, config
       return ok(ended(call, event.disposition ?? (call.status === 'ringing' ? 'canceled' : 'completed'), now));
     case 'leg':
       return ok({ ...call, legs: addLeg(call.legs, event.leg) });
+    case 'digits':
+      if (call.status !== 'active') return reject(CallErrorType.invalidState, `no keys are heard on a ${call.status} call`);
+      return ok(call);
+    case 'transfer':
+      // The caller may hang up while talking to the person (a drop) before the dial's outcome arrives.
+      if (call.status !== 'active' && call.status !== 'dropped')
+        return reject(CallErrorType.invalidState, `cannot transfer a ${call.status} call`);
+      return ok(event.outcome === 'answered' ? ended(call, 'transferred', now) : call);
   }
 }
 

@@ -1,6 +1,7 @@
 // Every signal, update and query of the call workflow, defined once for the workflow, API and tests.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CallEvent, CallView, MessageReply } from './types.js';
+import type { HostedVoice } from './hosted.js';
+import type { CallEvent, CallView, MessageReply, TransferOutcome } from './types.js';
 
 /** Fire-and-forget events from telephony webhooks and pipelines; disallowed ones are recorded as ignored. */
 export const callEventSignal = defineSignal<[CallEvent]>('callEvent');
@@ -32,6 +33,43 @@ export interface OpenedCall {
  * its start is recorded, so the row exists in PostgreSQL when the client hears back.
  */
 export const openCallUpdate = defineUpdate<OpenedCall, [OpenCall]>('openCall');
+
+/** One request of a hosted voice call's provider (Twilio's voice URL and Gather actions, Vonage's NCCO events, a relay prompt). */
+export type HostedInput =
+  /** The call is answered (or redialed): answers its greeting. `provider` names the keys (`twilio:<leg>:...`). */
+  | { kind: 'answer'; provider: string; leg: string }
+  /** The caller said something (or pressed keys); `key` names the turn, so a retried request answers the same. */
+  | { kind: 'speech'; leg: string; key: string; text: string; digits?: string }
+  /** The caller said nothing for the `count`-th prompt in a row. */
+  | { kind: 'silence'; leg: string; key: string; count: number }
+  /** How the transfer's dial went. */
+  | { kind: 'dial'; leg: string; key: string; attempt: number; outcome: TransferOutcome }
+  /** A ConversationRelay session closed with `end` (Twilio's `<Connect action>`): what follows. */
+  | { kind: 'connected'; leg: string; key: string };
+
+export interface HostedAnswer {
+  /** What the caller hears, in order. */
+  say: string[];
+  /** Listen for the next turn, hang up (the call has ended), or dial `transfer.to`. */
+  next: 'listen' | 'hangup' | 'transfer';
+  transfer?: { to: string; attempt: number };
+}
+export interface HostedReply extends HostedAnswer {
+  call: CallView;
+  voice: HostedVoice;
+}
+/** The request a hosted input answers: a repeat (a provider's retry) gets, or waits for, the same answer. */
+export const hostedKey = (input: HostedInput): string => (input.kind === 'answer' ? `${input.provider}:${input.leg}:greet` : input.key);
+
+/** A hosted voice call's turn: one update that records what was said and answers what the caller hears next. */
+export const hostedTurnUpdate = defineUpdate<HostedReply, [HostedInput]>('hostedTurn');
+
+/** An operator hands a live hosted call to a person (`POST /calls/{id}/transfer`). */
+export interface TransferRequest {
+  to: string;
+  key: string;
+}
+export const transferCallUpdate = defineUpdate<CallView, [TransferRequest]>('transferCall');
 
 /** ApplicationFailure types the workflow rejects with; the API maps them to HTTP errors. */
 export const CallErrorType = {

@@ -1,6 +1,6 @@
 // Shapes shared by the workflow, its activities and the API. Types only: safe in the sandbox.
 export const STATUSES = ['ringing', 'active', 'dropped', 'ended'] as const;
-export const DISPOSITIONS = ['completed', 'abandoned', 'timeout', 'no_answer', 'busy', 'failed', 'canceled'] as const;
+export const DISPOSITIONS = ['completed', 'abandoned', 'timeout', 'no_answer', 'busy', 'failed', 'canceled', 'transferred'] as const;
 export const CHANNELS = ['voice', 'chat'] as const;
 export const DIRECTIONS = ['inbound', 'outbound'] as const;
 export const ROLES = ['user', 'assistant', 'system'] as const;
@@ -44,6 +44,8 @@ export interface CallView {
   agent: AgentRef | null;
   /** Answered to ended in whole seconds; null while open or when never answered (see call-duration.ts). */
   durationSeconds: number | null;
+  /** The call's recording once the provider has it (an agent with `record: true`); absent in calls from before 1.1. */
+  recording?: Recording | null;
   /** Sequence of the last recorded event: orders writes to PostgreSQL and Redis. */
   version: number;
 }
@@ -80,6 +82,29 @@ export interface AgentSnapshot extends AgentRef {
   responder?: { kind: 'scripted' } | { kind: 'openai'; model: string; temperature?: number; maxTokens?: number };
   script?: { slots: { name: string; ask: string }[]; done?: string };
   topics?: string[];
+  /** How a hosted voice call converses: Twilio `<Gather>` (default) or ConversationRelay. */
+  voice?: { mode: VoiceMode };
+  /** Hand the caller to a person: when they ask (phrases) or press `digit`. */
+  transfer?: TransferSettings;
+  /** Record its calls at the provider. */
+  record?: boolean;
+}
+
+export const VOICE_MODES = ['gather', 'relay'] as const;
+export type VoiceMode = (typeof VOICE_MODES)[number];
+
+export interface TransferSettings {
+  /** The person's number (E.164) or SIP address. */
+  to: string;
+  /** What the caller says to ask for a person; the default phrases when absent. */
+  phrases?: string[];
+  /** A key that asks for a person; the gather then listens for DTMF too. */
+  digit?: string;
+}
+
+export interface Recording {
+  url: string;
+  durationSeconds: number | null;
 }
 
 export interface StartCall {
@@ -123,7 +148,16 @@ export type CallEvent =
       reason?: string;
       /** why the provider refused to place the call */ providerError?: ProviderError;
     })
-  | (EventBase & { type: 'leg'; leg: string });
+  | (EventBase & { type: 'leg'; leg: string })
+  /** Keys the caller pressed (DTMF). */
+  | (EventBase & { type: 'digits'; digits: string })
+  /** One attempt to hand the caller to a person, and how it went; `answered` ends the call `transferred`. */
+  | (EventBase & { type: 'transfer'; to: string; attempt: number; outcome: TransferOutcome; by?: 'caller' | 'operator' })
+  /** The provider's recording of the call is ready (it may arrive after the call ended). */
+  | (EventBase & { type: 'recording'; recording: Recording; sid?: string });
+
+export const TRANSFER_OUTCOMES = ['dialing', 'answered', 'busy', 'no-answer', 'failed', 'canceled'] as const;
+export type TransferOutcome = (typeof TRANSFER_OUTCOMES)[number];
 
 export type CallEventType = CallEvent['type'];
 
@@ -150,6 +184,9 @@ export const RECORDED_EVENT_TYPES = [
   'timeout',
   'event_rejected',
   'report',
+  'digits',
+  'transfer',
+  'recording',
 ] as const;
 export type RecordedEventType = (typeof RECORDED_EVENT_TYPES)[number];
 

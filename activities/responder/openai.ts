@@ -12,6 +12,9 @@ export interface OpenAiSettings {
 
 const SYSTEM_DEFAULT = 'You are a helpful phone and chat assistant. Answer briefly.';
 const FACTS = 'Facts known about the caller: ';
+/** A reply that contains this marker ends the conversation; the marker itself is never spoken. */
+export const END_MARKER = '[[end_call]]';
+const ENDING = `When the caller has nothing more to discuss, say goodbye and put ${END_MARKER} at the end of your reply.`;
 
 export function openAiResponder({ url, apiKey, model, timeoutMs }: OpenAiSettings): Responder {
   const endpoint = `${url.replace(/\/+$/, '')}/chat/completions`;
@@ -20,7 +23,7 @@ export function openAiResponder({ url, apiKey, model, timeoutMs }: OpenAiSetting
     const { context } = await scriptedResponder(input);
     const { agent } = input;
     const messages = [
-      { role: 'system', content: `${agent?.prompt ?? SYSTEM_DEFAULT}\n${FACTS}${JSON.stringify(context)}` },
+      { role: 'system', content: `${agent?.prompt ?? SYSTEM_DEFAULT}\n${ENDING}\n${FACTS}${JSON.stringify(context)}` },
       ...input.history.map((t) => ({ role: t.role, content: t.text })),
     ];
     if (input.history.at(-1)?.text !== input.text) messages.push({ role: 'user', content: input.text });
@@ -46,8 +49,10 @@ export function openAiResponder({ url, apiKey, model, timeoutMs }: OpenAiSetting
       });
     }
     const json = (await res.json()) as { choices?: { message?: { content?: string } }[] };
-    const text = json.choices?.[0]?.message?.content?.trim();
+    const content = json.choices?.[0]?.message?.content ?? '';
+    const concluded = content.includes(END_MARKER);
+    const text = content.replaceAll(END_MARKER, '').trim();
     if (!text) throw ApplicationFailure.create({ type: 'ResponderUnavailable', message: 'responder returned no content' });
-    return { text, context };
+    return { text, context, ...(concluded ? { concluded } : {}) };
   };
 }

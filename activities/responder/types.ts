@@ -9,11 +9,15 @@ export interface ResponderInput {
   history: Turn[];
   /** The call's agent: its prompt is the system message; model settings replace the configured ones. */
   agent?: { prompt?: string; model?: string; temperature?: number; maxTokens?: number };
+  /** A Redis channel to publish the reply's tokens on as they come (a ConversationRelay prompt waits on it). */
+  stream?: string;
 }
 
 export interface ResponderOutput {
   text: string;
   context: Record<string, unknown>;
+  /** The reply ends the conversation (a phone call hangs up after it). */
+  concluded?: boolean;
 }
 
 /** Produces the assistant's reply to one user turn. */

@@ -15,6 +15,8 @@ export interface TwilioCallSettings {
   voiceUrl: string;
   /** Where Twilio posts the call's status callbacks: this API's Twilio webhook. */
   statusCallbackUrl: string;
+  /** PUBLIC_BASE_URL: where recordings and transfers report back (default: the status callback's origin). */
+  publicBaseUrl?: string;
   /** Per attempt; a request that takes longer is abandoned and retried. */
   timeoutMs?: number;
 }
@@ -32,7 +34,12 @@ const SID = /^[A-Za-z0-9]{2,64}$/;
 
 /** The callback URL names the call, so a callback that beats the leg's mapping still finds its call. */
 function statusCallbackFor(twilio: TwilioCallSettings, callId: string): string {
-  const url = new URL(twilio.statusCallbackUrl);
+  return withCallId(twilio.statusCallbackUrl, callId);
+}
+
+/** The voice URL names the call too: the answered callee converses in the call that dialed them. */
+function withCallId(target: string, callId: string): string {
+  const url = new URL(target);
   url.searchParams.set('callId', callId);
   return url.toString();
 }
@@ -59,12 +66,12 @@ export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Red
       const form = new URLSearchParams({
         To: to,
         From: from,
-        Url: twilio.voiceUrl,
+        Url: withCallId(twilio.voiceUrl, callId),
         StatusCallback: statusCallbackFor(twilio, callId),
         StatusCallbackMethod: 'POST',
       });
       for (const event of CALLBACK_EVENTS) form.append('StatusCallbackEvent', event);
-      const res = await callsApi(twilio, 'Calls.json', form);
+      const res = await twilioApi(twilio, 'Calls.json', form);
       const text = await res.text();
       if (res.status >= 400 && res.status < 500 && res.status !== 429) throw refusalOf(res.status, text);
       if (!res.ok) throw ApplicationFailure.retryable(`Twilio answered ${res.status}: ${text.slice(0, 200)}`, 'ProviderUnavailable');
@@ -82,7 +89,7 @@ export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Red
      */
     async hangUpCall({ sid, status }: { sid: string; status: 'canceled' | 'completed' }): Promise<{ status: number }> {
       if (!twilio) return { status: 0 };
-      const res = await callsApi(twilio, `Calls/${sid}.json`, new URLSearchParams({ Status: status }));
+      const res = await twilioApi(twilio, `Calls/${sid}.json`, new URLSearchParams({ Status: status }));
       const text = await res.text();
       if (res.status === 429 || res.status >= 500)
         throw ApplicationFailure.retryable(`Twilio answered ${res.status}: ${text.slice(0, 200)}`, 'ProviderUnavailable');
@@ -91,8 +98,8 @@ export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Red
   };
 }
 
-/** A POST to the account's Calls resource, with its credentials and a timeout. */
-function callsApi(twilio: TwilioCallSettings, path: string, form: URLSearchParams): Promise<Response> {
+/** A POST to the account's resources (Calls, a call's Recordings), with its credentials and a timeout. */
+export function twilioApi(twilio: TwilioCallSettings, path: string, form: URLSearchParams): Promise<Response> {
   return fetch(`${twilio.apiUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${twilio.accountSid}/${path}`, {
     method: 'POST',
     headers: {

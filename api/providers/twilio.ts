@@ -40,7 +40,7 @@ const TwilioStatusCallback = z
   .openapi('TwilioStatusCallback', { description: 'Programmable Voice status callback; other Twilio parameters are accepted and ignored' });
 type TwilioForm = z.infer<typeof TwilioStatusCallback>;
 
-const TwilioSignatureHeader = z.object({
+export const TwilioSignatureHeader = z.object({
   'x-twilio-signature': z
     .string()
     .openapi({ description: 'base64 HMAC-SHA1 of the URL and sorted parameters, keyed by TWILIO_AUTH_TOKEN' }),
@@ -75,7 +75,7 @@ function toCallback(form: TwilioForm, placedFor?: string): StatusCallback {
 }
 
 /** Route middleware runs before the body validators: nothing is parsed for an unsigned request. */
-function twilioSignature(settings: WebhookSettings): MiddlewareHandler {
+export function twilioSignature(settings: WebhookSettings): MiddlewareHandler {
   return async function twilioSignature(c, next) {
     const url = signedUrl(c.req.url, settings.publicBaseUrl);
     const params = formParams(await c.req.text());

@@ -112,6 +112,9 @@ function step(s: Outcome, e: CallEvent): boolean {
     case 'leg':
       addLeg(e.leg);
       return true;
+    default:
+      // Hosted voice's events (digits, transfer, recording) are not generated here.
+      return false;
   }
 }
 

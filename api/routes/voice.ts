@@ -1,0 +1,10 @@
+// Hosted voice conversations: each provider's routes over one provider-neutral conversation.
+import type { ApiDeps } from '../deps.js';
+import { router } from '../openapi.js';
+import { VoiceConversation } from '../voice/conversation.js';
+import { twilioVoiceRoutes } from '../voice/twilio.js';
+
+export function voiceRoutes(deps: ApiDeps) {
+  const conversation = new VoiceConversation(deps.gateway, deps.stores, deps.voiceHoldAfterMs);
+  return router().route('/', twilioVoiceRoutes(deps.webhooks, conversation, deps.gateway));
+}
