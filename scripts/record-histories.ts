@@ -1,5 +1,5 @@
 // Records fresh histories of today's call workflow shape into test/histories/ (one command after a shape
-// change): runs the recorders in test/replay.test.ts against the private servers of a test run.
+// change; released shapes keep theirs): runs the recorders in test/replay.test.ts against the private servers of a test run.
 //   npm run record-histories             (every recorder; overwrites this shape's files)
 //   npm run record-histories -- "update" (only recorders whose name matches: adds a history, keeps the others)
 import { spawnSync } from 'node:child_process';
