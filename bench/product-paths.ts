@@ -1,6 +1,7 @@
 // Callwright's own paths, driven through its public HTTP API the way clients and pipelines call it.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { signFeedBody } from '../common/feed-signature.js';
 import { httpClient } from './http-client.js';
 import { secrets, type BenchStack } from './stack.js';
@@ -17,6 +18,8 @@ export interface ProductPaths {
   /** Events PostgreSQL holds for these calls (call_events rows). */
   eventsOf(callIds: string[]): Promise<number>;
   startDrop(total: number, limit: number): Promise<Throughput>;
+  /** A hosted Twilio call: each turn a signed Gather action answered with the next TwiML. */
+  hostedTurns(n: number): Promise<Latency>;
   close(): Promise<void>;
 }
 
@@ -58,7 +61,33 @@ export function productPaths(stack: BenchStack): ProductPaths {
     return callId;
   }
 
+  /** POSTs a form signed as Twilio signs it (the URL as requested: the bench stack has no PUBLIC_BASE_URL). */
+  async function twilio(url: string, params: Record<string, string>): Promise<string> {
+    const signature = getExpectedTwilioSignature(secrets.TWILIO_AUTH_TOKEN, url, params);
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature };
+    const { status, text } = await http.request('POST', url.slice(stack.apiUrl.length), headers, new URLSearchParams(params).toString());
+    if (status !== 200) throw new Error(`POST ${url}: HTTP ${status} ${text.slice(0, 300)}`);
+    return text;
+  }
+  const gatherAction = (twiml: string) => {
+    const action = /<Gather\b[^>]*\baction="([^"]+)"/.exec(twiml)?.[1];
+    if (!action) throw new Error(`no <Gather> in ${twiml.slice(0, 300)}`);
+    return action.replaceAll('&amp;', '&');
+  };
+
   return {
+    async hostedTurns(n) {
+      const sid = `CA${randomUUID().replace(/-/g, '')}`;
+      const params = { CallSid: sid, AccountSid: `AC${'0'.repeat(32)}`, From: caller(), To: '+15550000000', Direction: 'inbound' };
+      let twiml = await twilio(`${stack.apiUrl}/v1/voice/twilio`, { ...params, CallStatus: 'ringing' });
+      return sequential(n, async (i) => {
+        twiml = await twilio(gatherAction(twiml), {
+          ...params,
+          CallStatus: 'in-progress',
+          SpeechResult: i === 0 ? 'my name is Ada' : `turn ${i}`,
+        });
+      });
+    },
     async chatTurns(n) {
       const callId = await startChat();
       return { latency: await sequential(n, (i) => message(callId, i)), callId };

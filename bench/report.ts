@@ -27,6 +27,8 @@ export interface Round {
     /** Local-activity writes of the voice calls (each also wrote its start and answer): how much the turns batched. */
     voiceWrites: { calls: number; events: number; writes: number };
     startDrop: Throughput;
+    /** A hosted voice turn: a signed Twilio Gather action to its TwiML. */
+    hostedTurn: Latency;
   };
 }
 
@@ -87,6 +89,9 @@ function roundGoals({ raw, product }: Round, concurrency: number): Goal[] {
     ),
     row('voice turns persisted (/s) vs Signals processed/s', raw.signalsProcessed.perSecond, product.voiceTurns.perSecond, 'at least', 0.8),
     row('start + drop (/s) vs start+query+Update/s', raw.startQueryUpdate.perSecond, product.startDrop.perSecond, 'at least', 0.7),
+    // Measured against the product's own chat turn: a hosted turn is a chat turn rendered as TwiML.
+    row('hosted voice turn p50 (ms) vs chat turn p50', product.chatTurn.p50, product.hostedTurn.p50, 'at most', 1.2),
+    row('hosted voice turn p99 (ms) vs chat turn p99', product.chatTurn.p99, product.hostedTurn.p99, 'at most', 1.2),
   ];
 }
 
@@ -131,6 +136,12 @@ export function floors(f: Figures): Floor[] {
       (r) => r.raw.writtenUpdateLatency.p50,
       (r) => r.raw.updateLatency.p50,
       (r) => r.product.chatTurn.p50,
+    ),
+    row(
+      'hosted voice turn p50 (ms): Update + 1 no-op local activity',
+      (r) => r.raw.writtenUpdateLatency.p50,
+      (r) => r.raw.updateLatency.p50,
+      (r) => r.product.hostedTurn.p50,
     ),
     row(
       'webhook ack p50 (ms): Signal + GET /healthz',

@@ -70,6 +70,7 @@ try {
       await raw!.signalAck(20);
       await raw!.startQueryUpdate(20, 10);
       await product!.chatTurns(10);
+      await product!.hostedTurns(10);
       await product!.webhookAck(10);
       await product!.startDrop(20, 10);
     })(),
@@ -86,6 +87,7 @@ try {
     const rawUpdate = await phase('raw no-op Update, sequential', latency, () => raw!.updateLatency(latency));
     const writtenUpdate = await phase('raw Update + 1 local activity, sequential', latency, () => raw!.writtenUpdateLatency(latency));
     const chat = await phase('chat turn, sequential', latency, () => product!.chatTurns(latency));
+    const hostedTurn = await phase('hosted voice turn (Twilio Gather), sequential', latency, () => product!.hostedTurns(latency));
     const signalAck = await phase('raw Signal ack, sequential', latency, () => raw!.signalAck(latency));
     const webhookAck = await phase('webhook ack, sequential', latency, () => product!.webhookAck(latency));
     const httpHop = await phase('HTTP hop (GET /healthz), sequential', latency, () => product!.httpHop(latency));
@@ -132,7 +134,7 @@ try {
         signalsWritten,
         startQueryUpdate,
       },
-      product: { chatTurn: chat.latency, webhookAck, httpHop, concurrentChats, voiceTurns, voiceWrites, startDrop },
+      product: { chatTurn: chat.latency, webhookAck, httpHop, concurrentChats, voiceTurns, voiceWrites, startDrop, hostedTurn },
     });
   }
 
