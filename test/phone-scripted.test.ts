@@ -73,11 +73,11 @@ describe('npm run phone, against a scripted server', () => {
     p.say('');
     at = await p.waitFor('assistant: Heard nothing.\ndialing +15550001111 (rings for up to 20 s)\noutcome?', at);
     p.say('busy');
-    at = await p.waitFor('assistant: Line busy.\ncall ended\n', at);
+    at = await p.waitFor('assistant: Line busy.\ncall ended: /redial calls again, /quit leaves\n', at);
     at = await p.waitFor('> ', at);
     expect(p.output()).not.toContain('never said');
     p.say('/redial');
-    at = await p.waitFor('call rejected (busy)', at);
+    at = await p.waitFor('call rejected (busy): /redial', at);
     await p.waitFor('> ', at);
     p.say('/quit');
     expect(await p.exited()).toBe(0);
@@ -136,7 +136,7 @@ describe('npm run phone, against a scripted server', () => {
     const p = phone();
     let at = await p.waitFor('you: ');
     p.say('/hangup');
-    at = await p.waitFor('you hung up\n/redial calls +15550100002 again from +15550109999', at);
+    at = await p.waitFor('you hung up: /redial calls again, /quit leaves\n', at);
     p.say('/redial');
     await p.waitFor('you: ', at);
     expect(await p.exited()).toBe(0);

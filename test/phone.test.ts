@@ -41,7 +41,7 @@ describe('npm run phone against Callwright', () => {
     p.say('my name is Ada');
     at = await p.waitFor(/assistant: [^\n]*Ada[^\n]*\n(assistant: .+\n)*you: /, at);
     p.say('/hangup');
-    at = await p.waitFor('you hung up\n', at);
+    at = await p.waitFor('you hung up: /redial calls again, /quit leaves\n', at);
     const first = callSid(p.output(), 0)!;
     // The status callback is answered before the workflow applies the drop; a redial within milliseconds may
     // find no dropped call yet and start a new one. A person never redials that fast.
@@ -53,7 +53,7 @@ describe('npm run phone against Callwright', () => {
     p.say('what is my name?');
     at = await p.waitFor(/assistant: [^\n]*Your name is Ada[^\n]*\n(assistant: .+\n)*you: /, at);
     p.say('bye');
-    at = await p.waitFor(/assistant: [^\n]*Goodbye[^\n]*\ncall ended\n/i, at);
+    at = await p.waitFor(/assistant: [^\n]*Goodbye[^\n]*\ncall ended: /i, at);
     await p.waitFor('> ', at);
     p.say('/quit');
     expect(await p.exited()).toBe(0);

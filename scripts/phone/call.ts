@@ -22,7 +22,7 @@ type Outcome = 'quit' | 'idle' | 'redial';
 /** What a document (or the caller) asks for next. */
 type Step =
   | { kind: 'fetch'; url: string; method: Method; extra: Record<string, string> }
-  | { kind: 'end'; status: 'completed' | 'busy' | 'no-answer'; outcome?: Outcome };
+  | { kind: 'end'; status: 'completed' | 'busy' | 'no-answer'; said: string; outcome?: Outcome };
 
 // Twilio follows redirects forever; a terminal should not, when a server loops without asking anything.
 const MAX_FETCHES_WITHOUT_INPUT = 30;
@@ -87,7 +87,6 @@ export class Phone {
   }
 
   private async idle(): Promise<Outcome> {
-    this.io.print(`/redial calls ${this.s.to} again from ${this.s.from}; /quit leaves.`);
     for (;;) {
       const line = (await this.io.ask('> '))?.trim() ?? '/quit';
       if (line === '/redial') return 'redial';
@@ -125,8 +124,10 @@ export class Phone {
       if (err instanceof PhoneError && status !== 'ringing') await call.finish('completed').catch(() => undefined);
       throw err;
     }
+    const outcome = step.outcome ?? 'idle';
+    this.io.print(outcome === 'idle' ? `${step.said}: /redial calls again, /quit leaves` : step.said);
     await call.finish(step.status);
-    return step.outcome ?? 'idle';
+    return outcome;
   }
 
   /** Runs one document's verbs in order; the end of the document ends the call, as on Twilio. */
@@ -162,18 +163,14 @@ export class Phone {
         }
         case 'Connect':
           this.io.print(`<Connect> to ${verb.target || 'a stream'}: ConversationRelay is not simulated here; hanging up.`);
-          this.io.print('call ended');
-          return { kind: 'end', status: 'completed' };
+          return { kind: 'end', status: 'completed', said: 'call ended' };
         case 'Hangup':
-          this.io.print('call ended');
-          return { kind: 'end', status: 'completed' };
+          return { kind: 'end', status: 'completed', said: 'call ended' };
         case 'Reject':
-          this.io.print(`call rejected (${verb.reason})`);
-          return { kind: 'end', status: verb.reason === 'busy' ? 'busy' : 'no-answer' };
+          return { kind: 'end', status: verb.reason === 'busy' ? 'busy' : 'no-answer', said: `call rejected (${verb.reason})` };
       }
     }
-    this.io.print('call ended (the TwiML ran out of verbs)');
-    return { kind: 'end', status: 'completed' };
+    return { kind: 'end', status: 'completed', said: 'call ended (the TwiML ran out of verbs)' };
   }
 
   private render(verb: Verb): void {
@@ -187,8 +184,7 @@ export class Phone {
     if (line === '/help') return 'help';
     const outcome = HANGUPS[line];
     if (!outcome) return undefined;
-    this.io.print('you hung up');
-    return { kind: 'end', status: 'completed', outcome };
+    return { kind: 'end', status: 'completed', said: 'you hung up', outcome };
   }
 
   private async listen(input: string[]): Promise<Step | { silence: true } | { silence: false; params: Record<string, string> }> {
