@@ -65,16 +65,22 @@ export async function postTwilio(h: Harness, url: string, params: Record<string,
 
 /** One phone call as Twilio makes it: a CallSid, the caller, and the TwiML it was last told. */
 export class TwilioCall {
-  readonly sid = newCallSid();
+  readonly sid: string;
   last!: Twiml;
   private sequence = 0;
+  private readonly direction: string;
 
   constructor(
     private readonly h: Harness,
     readonly from: string,
     readonly to = '+15559990000',
     private readonly query = '',
-  ) {}
+    /** A call Callwright placed: Twilio's CallSid for it, and `outbound-api`. */
+    placed?: { sid: string },
+  ) {
+    this.sid = placed?.sid ?? newCallSid();
+    this.direction = placed ? 'outbound-api' : 'inbound';
+  }
 
   params(extra: Record<string, string> = {}): Record<string, string> {
     return {
@@ -83,7 +89,7 @@ export class TwilioCall {
       CallSid: this.sid,
       From: this.from,
       To: this.to,
-      Direction: 'inbound',
+      Direction: this.direction,
       CallStatus: 'in-progress',
       ...extra,
     };
