@@ -5,7 +5,7 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { signFeedBody } from '../common/feed-signature.js';
 import { httpClient } from './http-client.js';
 import { secrets, type BenchStack } from './stack.js';
-import { concurrentStreams, inFlight, rate, sequential, sleep, type Latency, type Throughput } from './stats.js';
+import { concurrentStreams, inFlight, rate, sequential, sleep, summarize, type Latency, type Throughput } from './stats.js';
 
 export interface ProductPaths {
   chatTurns(n: number): Promise<{ latency: Latency; callId: string }>;
@@ -20,6 +20,8 @@ export interface ProductPaths {
   startDrop(total: number, limit: number): Promise<Throughput>;
   /** A hosted Twilio call: each turn a signed Gather action answered with the next TwiML. */
   hostedTurns(n: number): Promise<Latency>;
+  /** Callers who hang up mid-conversation and call back: how long the redial's voice URL takes to answer "Welcome back". */
+  redials(n: number): Promise<Latency>;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,38 @@ export function productPaths(stack: BenchStack): ProductPaths {
           SpeechResult: i === 0 ? 'my name is Ada' : `turn ${i}`,
         });
       });
+    },
+    async redials(n) {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const from = caller();
+        const call = (sid: string) => ({
+          CallSid: sid,
+          AccountSid: `AC${'0'.repeat(32)}`,
+          From: from,
+          To: '+15550000000',
+          Direction: 'inbound',
+        });
+        const first = call(`CA${randomUUID().replace(/-/g, '')}`);
+        const twiml = await twilio(`${stack.apiUrl}/v1/voice/twilio`, { ...first, CallStatus: 'ringing' });
+        await twilio(gatherAction(twiml), { ...first, CallStatus: 'in-progress', SpeechResult: 'my name is Ada' });
+        await twilio(`${stack.apiUrl}/v1/webhooks/twilio`, { ...first, CallStatus: 'completed', SequenceNumber: '1' });
+        // The drop is a signal: wait until the call says so, as a caller takes seconds to call back.
+        for (let polls = 0; ; polls++) {
+          const view = (await request('GET', `/v1/calls/${first.CallSid}`, admin)) as { status: string };
+          if (view.status === 'dropped') break;
+          if (polls > 500) throw new Error(`redial: ${first.CallSid} is ${view.status}, not dropped`);
+          await sleep(10);
+        }
+        const t = performance.now();
+        const welcome = await twilio(`${stack.apiUrl}/v1/voice/twilio`, {
+          ...call(`CA${randomUUID().replace(/-/g, '')}`),
+          CallStatus: 'ringing',
+        });
+        times.push(performance.now() - t);
+        if (!welcome.includes('Welcome back, Ada')) throw new Error(`redial answered ${welcome.slice(0, 300)}`);
+      }
+      return summarize(times);
     },
     async chatTurns(n) {
       const callId = await startChat();

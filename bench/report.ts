@@ -38,6 +38,8 @@ export interface Figures {
   /** Every phase of every round, in the order they ran. */
   phases: Phase[];
   history: { rawUpdate: HistoryProfile; chatTurn: HistoryProfile };
+  /** Not a goal: how long a caller who hung up and called back waits for the voice URL's "Welcome back". */
+  redial?: Latency;
 }
 
 export interface Phase {
@@ -182,10 +184,11 @@ export function printReport(f: Figures, rows: Goal[]): void {
   );
   if (several) console.log(`(${f.rounds.length} rounds; each row is the round with the median ratio, "rounds" the range)`);
   const of = several ? ` (medians of ${f.rounds.length} rounds)` : '';
-  const [turn, webhook, chats, voice] = floors(f);
+  const [turn, hosted, webhook, chats, voice] = floors(f);
   console.log(
     `\nfloor of a written turn: raw Update + 1 no-op local activity p50 ${num(turn.floor)} ms${of}, ` +
-      `${x(turn.floorOfRaw)} the no-op Update; the chat turn is ${x(turn.productOfFloor)} this floor`,
+      `${x(turn.floorOfRaw)} the no-op Update; the chat turn is ${x(turn.productOfFloor)} this floor, ` +
+      `the hosted voice turn ${x(hosted.productOfFloor)}`,
   );
   console.log(
     `floor of a webhook ack: raw Signal + the API's HTTP hop (GET /healthz p50 ${num(median(f, (r) => r.product.httpHop.p50))} ms) = ` +
@@ -207,6 +210,11 @@ export function printReport(f: Figures, rows: Goal[]): void {
       `voice turns all acked after ${median(f, (r) => r.product.voiceTurns.ackedSeconds).toFixed(1)} s, ` +
       `persisted after ${median(f, (r) => r.product.voiceTurns.seconds).toFixed(1)} s`,
   );
+  if (f.redial)
+    console.log(
+      `a caller who hung up and called back hears "Welcome back" after the voice URL's answer: ` +
+        `p50 ${num(f.redial.p50)} ms, p99 ${num(f.redial.p99)} ms (${f.redial.n} redials)`,
+    );
 
   const summed = several ? `, summed over ${f.rounds.length} rounds` : '';
   console.log(`\nCPU seconds per phase${summed} (process groups; ms/op is the Temporal server's CPU per operation)`);

@@ -138,6 +138,8 @@ try {
     });
   }
 
+  const redials = options.quick ? 5 : 30;
+  const redial = await phase(`redial "Welcome back", sequential`, redials, () => product!.redials(redials));
   const history = {
     rawUpdate: await historyProfile(raw.client, historyOf!.rawUpdate, latency),
     chatTurn: await historyProfile(raw.client, historyOf!.chatTurn, latency),
@@ -156,6 +158,7 @@ try {
     rounds,
     phases,
     history,
+    redial,
   };
   const rows = goals(figures, sizes.chats);
   console.log(
