@@ -2,7 +2,7 @@
 // payload_hash is the SHA-256 of the body; ordered by timestamp.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { jwtVerify } from 'jose';
 import type { WebhookSettings } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -61,7 +61,7 @@ const VonageEvent = z
   .openapi('VonageEvent', { description: 'Voice API event webhook; other fields are accepted and ignored' });
 type VonageEvent = z.infer<typeof VonageEvent>;
 
-const VonageAuthHeader = z.object({
+export const VonageAuthHeader = z.object({
   authorization: z.string().openapi({
     description: 'Bearer JWT signed HS256 with VONAGE_SIGNATURE_SECRET; its payload_hash claim is the hex SHA-256 of the body',
     example: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.signature',
@@ -69,7 +69,7 @@ const VonageAuthHeader = z.object({
 });
 
 /** Vonage writes E.164 without the +; with it, a number matches the numbers assigned to agents and other providers' callers. */
-const e164 = (n: string) => (/^[1-9]\d{6,14}$/.test(n) ? `+${n}` : n);
+export const e164 = (n: string) => (/^[1-9]\d{6,14}$/.test(n) ? `+${n}` : n);
 
 /** The callback for an event with a call status; null for the events that only inform. */
 function toCallback(e: VonageEvent): StatusCallback | null {
@@ -92,8 +92,14 @@ function toCallback(e: VonageEvent): StatusCallback | null {
 /** A signed webhook's token older than this is refused (a replay), as Vonage's own signatures expire. */
 const MAX_TOKEN_AGE = '5m';
 
+/** What payload_hash covers: the body, or for a GET (an answer_url) its query as a JSON object in order, as Vonage documents. */
+async function signedPayload(c: Context): Promise<Uint8Array | string> {
+  if (c.req.method !== 'GET') return new Uint8Array(await c.req.arrayBuffer());
+  return JSON.stringify(Object.fromEntries(new URL(c.req.url).searchParams));
+}
+
 /** Verifies the JWT and the body's hash before anything parses the body; without a secret every request is refused. */
-function vonageSignature(settings: WebhookSettings): MiddlewareHandler {
+export function vonageSignature(settings: WebhookSettings): MiddlewareHandler {
   const key = settings.vonageSignatureSecret ? new TextEncoder().encode(settings.vonageSignatureSecret) : undefined;
   return async function vonageSignature(c, next) {
     if (!key) throw new ApiError('unauthorized', 'Vonage webhooks are not configured (VONAGE_SIGNATURE_SECRET)');
@@ -105,8 +111,10 @@ function vonageSignature(settings: WebhookSettings): MiddlewareHandler {
     } catch {
       throw new ApiError('unauthorized', 'invalid or expired signature token');
     }
+    // A GET has no body: its token may carry no payload_hash, and its signature still holds.
+    if (c.req.method === 'GET' && claims.payload_hash === undefined) return next();
     const hash = createHash('sha256')
-      .update(new Uint8Array(await c.req.arrayBuffer()))
+      .update(await signedPayload(c))
       .digest();
     const claimed =
       typeof claims.payload_hash === 'string' && /^[0-9a-f]{64}$/i.test(claims.payload_hash)
