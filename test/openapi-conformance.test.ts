@@ -1,7 +1,7 @@
 // The OpenAPI document against the live server: every documented operation is called (successes and the
 // errors a client meets), and every answer must be a status the document declares for that operation,
 // with a body valid against the schema declared for that status. A generated client relies on exactly this.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { SignJWT } from 'jose';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
@@ -117,6 +117,30 @@ const vonage = async (event: object, secret = VONAGE_SECRET) => {
     .sign(new TextEncoder().encode(secret));
   return { body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } };
 };
+
+/** Vonage's hosted voice requests: the answer_url (GET, signed over its query, and POST), an input, a connect and a record event. */
+async function vonageHostedVoice(): Promise<Call[]> {
+  const uuid = '7c0a9f7e-0000-4000-8000-000000009310';
+  const fields = { from: '15550009310', to: '15550000000', uuid, conversation_uuid: `CON-${uuid}` };
+  const query = `/v1/voice/vonage/answer?${new URLSearchParams(fields)}`;
+  const { headers } = await vonage(fields);
+  const at = async (path: string, event: object) => ({ op: `POST ${path.split('?')[0]}`, path, ...(await vonage(event)) });
+  const turn = `callId=${uuid}&leg=${uuid}&turn=1`;
+  return [
+    { op: 'GET /v1/voice/vonage/answer', path: query, headers: { authorization: headers.authorization } },
+    { op: 'GET /v1/voice/vonage/answer', path: query },
+    await at('/v1/voice/vonage/answer', fields),
+    await at('/v1/voice/vonage/answer', { ...fields, uuid: 'not a uuid!' }),
+    await at(`/v1/voice/vonage/input?${turn}&silent=1`, { uuid, speech: { results: [{ text: 'hello', confidence: '0.9' }] } }),
+    await at(`/v1/voice/vonage/connect?${turn}&attempt=1`, { uuid: randomUUID(), status: 'ringing' }),
+    await at(`/v1/voice/vonage/recording?callId=${uuid}`, {
+      recording_url: 'https://api.nexmo.com/v1/files/aaaaaaaa-bbbb-cccc-dddd-0123456789ab',
+      recording_uuid: 'bbbbbbbb-aaaa-cccc-dddd-0123456789ab',
+      start_time: '2026-01-15T12:00:00Z',
+      end_time: '2026-01-15T12:01:00Z',
+    }),
+  ];
+}
 
 describe('OpenAPI conformance of live answers', () => {
   it('every operation, in success and in the errors clients meet, answers as documented', async () => {
@@ -385,6 +409,7 @@ describe('OpenAPI conformance of live answers', () => {
       { op: 'POST /v1/webhooks/vonage', path: '/v1/webhooks/vonage', ...(await vonage({ status: 'answered', from: '15550009306' })) },
       { op: 'POST /v1/webhooks/vonage', path: '/v1/webhooks/vonage', ...(await vonage({ status: 'started' }, 'another-secret')) },
       ...hostedVoice(),
+      ...(await vonageHostedVoice()),
     ];
     for (const call of events) await conforms(call);
 
