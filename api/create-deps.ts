@@ -1,7 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { callConfigOf, type Config } from '../config/env.js';
+import { callConfigOf, twilioCallSettings, type Config } from '../config/env.js';
 import { openStores } from '../config/stores.js';
 import { selectCall } from '../store/calls-table.js';
 import { CallGateway } from './call-gateway.js';
@@ -42,6 +42,7 @@ export async function connectDeps(config: Config, logger: Logger): Promise<ApiDe
       vonageSignatureSecret: config.VONAGE_SIGNATURE_SECRET,
     },
     outboundCalls: config.TWILIO_ACCOUNT_SID !== undefined,
+    twilio: twilioCallSettings(config),
     rateLimit: {
       perCaller: config.RATE_LIMIT_PER_CALLER,
       perIp: config.RATE_LIMIT_PER_IP,

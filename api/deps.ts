@@ -28,6 +28,16 @@ export interface RateLimitSettings {
   trustProxy?: TrustProxy;
 }
 
+/** Twilio's REST API as the API process uses it (erasing a caller's recordings): TWILIO_ACCOUNT_SID and its token. */
+export interface TwilioRestSettings {
+  /** https://api.twilio.com, or a stand-in. */
+  apiUrl: string;
+  accountSid: string;
+  authToken: string;
+  /** Per request; a request that takes longer is abandoned. */
+  timeoutMs?: number;
+}
+
 /** Everything the app needs, built by the entry point (or a test): nothing connects at import time. */
 export interface ApiDeps {
   gateway: CallGateway;
@@ -37,6 +47,8 @@ export interface ApiDeps {
   rateLimit: RateLimitSettings;
   /** Whether POST /calls may place outbound calls (TWILIO_ACCOUNT_SID is set; the worker dials). */
   outboundCalls?: boolean;
+  /** Twilio's REST API, when TWILIO_ACCOUNT_SID is set: an erasure deletes the caller's recordings there. */
+  twilio?: TwilioRestSettings;
   /** Readiness probes by dependency name (temporal, postgres, redis): each throws when down. */
   checks: Record<string, () => Promise<unknown>>;
   /** Structured request logs; silent when absent (tests). */

@@ -143,6 +143,12 @@ export const EndBody = z
   .object({ disposition: z.enum(DISPOSITIONS).optional(), reason: text().max(200).optional(), eventId: key.optional() })
   .strict()
   .openapi('End');
+/** Where a call is handed to a person: a phone number or a SIP address. */
+const personAddress = z.string().regex(/^(\+[1-9][0-9]{6,14}|sip:[^\s<>]{3,200})$/, 'an E.164 number like +15551234567 or a sip: address');
+export const TransferBody = z
+  .object({ to: personAddress.openapi({ example: '+15551234567' }), eventId: key.optional() })
+  .strict()
+  .openapi('Transfer');
 
 export const StreamHeaders = z.object({
   'last-event-id': z
@@ -280,13 +286,14 @@ export const CallerSchema = z
   .openapi('Caller');
 export const EraseQuery = z
   .object({
-    erase: z
-      .enum(['transcripts'])
-      .optional()
-      .openapi({ description: "also replace the text of every turn of the caller's ended calls with [erased]" }),
+    erase: z.enum(['transcripts']).optional().openapi({
+      description: "also replace the text of every turn of the caller's ended calls with [erased] and delete their recordings",
+    }),
   })
   .strict();
-export const Erased = z.object({ erased: z.object({ calls: z.number().int(), turns: z.number().int() }) }).openapi('Erased');
+export const Erased = z
+  .object({ erased: z.object({ calls: z.number().int(), turns: z.number().int(), recordings: z.number().int() }) })
+  .openapi('Erased');
 
 export const EventsQuery = z
   .object({
@@ -359,7 +366,7 @@ const agentFields = {
     .openapi({ description: 'how a hosted voice call converses: Twilio <Gather> (default) or ConversationRelay' }),
   transfer: z
     .object({
-      to: z.string().regex(/^(\+[1-9][0-9]{6,14}|sip:[^\s<>]{3,200})$/, 'an E.164 number like +15551234567 or a sip: address'),
+      to: personAddress,
       phrases: z.array(text().trim().min(1).max(60)).min(1).max(20).optional(),
       digit: z
         .string()

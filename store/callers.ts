@@ -83,3 +83,28 @@ export async function eraseTranscripts(pool: pg.Pool, redis: Redis, number: stri
   if (rows.length) await redis.del(...rows.flatMap((r) => [keys.call(r.call_id), keys.turns(r.call_id)]));
   return { calls: rows.length, turns: rows.reduce((n, r) => n + r.erased, 0) };
 }
+
+/** An ended call of the caller that still shows a recording, and the provider's id of each recording it was sent. */
+export interface RecordedCall {
+  callId: string;
+  sids: string[];
+}
+
+/** Twilio's recordings only: their events carry the RecordingSid the provider deletes them by. */
+export async function recordedCalls(pool: pg.Pool, number: string): Promise<RecordedCall[]> {
+  const { rows } = await pool.query<RecordedCall>(
+    `SELECT c.call_id AS "callId", array_agg(e.payload->>'sid' ORDER BY e.seq) AS sids
+     FROM calls c JOIN call_events e ON e.call_id = c.call_id
+     WHERE c.from_number = $1 AND c.status = 'ended' AND c.recording IS NOT NULL
+       AND e.type = 'recording' AND e.applied AND e.idempotency_key LIKE 'twilio:recording:%' AND e.payload ? 'sid'
+     GROUP BY c.call_id ORDER BY min(c.ended_at), c.call_id`,
+    [number],
+  );
+  return rows;
+}
+
+/** The call's recordings are gone at the provider: its view no longer shows one (the cache refills from PostgreSQL). */
+export async function forgetRecording(pool: pg.Pool, redis: Redis, callId: string): Promise<void> {
+  await pool.query('UPDATE calls SET recording = NULL, updated_at = now() WHERE call_id = $1', [callId]);
+  await redis.del(keys.call(callId));
+}

@@ -86,7 +86,7 @@ describe('caller profiles', () => {
 
     const erased = await h.request('DELETE', `${caller(number)}?erase=transcripts`);
     expect(erased.status).toBe(200);
-    expect(erased.body).toEqual({ erased: { calls: 1, turns: 2 } });
+    expect(erased.body).toEqual({ erased: { calls: 1, turns: 2, recordings: 0 } });
     expect((await turnRows(h, ended)).map((t) => t.text)).toEqual(['[erased]', '[erased]']);
     expect(await h.redis.exists(`call:${ended}:turns`)).toBe(0);
     const transcript = await h.request('GET', `/calls/${ended}/turns`);
@@ -94,7 +94,9 @@ describe('caller profiles', () => {
     expect((await turnRows(h, open)).map((t) => t.text)).toContain('my secret is 1234');
     expect((await h.request('GET', caller(number))).status).toBe(404);
     // Again: nothing more to erase.
-    expect((await h.request('DELETE', `${caller(number)}?erase=transcripts`)).body).toEqual({ erased: { calls: 1, turns: 0 } });
+    expect((await h.request('DELETE', `${caller(number)}?erase=transcripts`)).body).toEqual({
+      erased: { calls: 1, turns: 0, recordings: 0 },
+    });
   });
 
   it('bad input is a 400 in the error shape and changes nothing', async () => {

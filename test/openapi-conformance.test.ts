@@ -213,6 +213,17 @@ describe('OpenAPI conformance of live answers', () => {
         headers: token,
       },
       { op: 'POST /v1/calls/{callId}/end', path: `/v1/calls/${missing}/end`, body: '{}', headers: json() },
+      // Transfers: operators only, a person's number or SIP address, and Twilio configured (this harness has none).
+      ...[
+        { body: { to: '+15550009310' }, headers: json() },
+        { body: { to: '+15550009310' }, headers: token },
+        { body: { to: 'a person' }, headers: json() },
+      ].map(({ body, headers }) => ({
+        op: 'POST /v1/calls/{callId}/transfer',
+        path: `/v1/calls/${chat}/transfer`,
+        body: JSON.stringify(body),
+        headers,
+      })),
       { op: 'GET /v1/calls/{callId}/events', path: `/v1/calls/${chat}/events?limit=2`, headers: admin },
       { op: 'GET /v1/calls/{callId}/events', path: `/v1/calls/${chat}/events?type=exploded`, headers: admin },
       { op: 'GET /v1/calls/{callId}/events', path: `/v1/calls/${missing}/events`, headers: admin },

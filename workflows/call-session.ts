@@ -21,6 +21,7 @@ import {
   type RecordedEventType,
   type Role,
   type StartCall,
+  type TransferOutcome,
   type Turn,
 } from './types.js';
 
@@ -40,6 +41,8 @@ export interface TransferState {
   attempts: number;
   /** The attempt being dialed, until its outcome is known. */
   dialing?: { to: string; attempt: number; sinceMs: number };
+  /** How the latest attempt went, once known (for the operators' view). */
+  last?: { to: string; attempt: number; outcome: TransferOutcome };
 }
 
 export type Mode = 'signal' | 'update';

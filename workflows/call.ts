@@ -95,7 +95,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallView> 
   let published = '';
   let indexed: Indexed | undefined = indexedAtStart(workflowInfo().typedSearchAttributes, Date.now());
   const publish = () => {
-    const details = describeCall(session.call);
+    const details = describeCall(session.call, session.transfers);
     if (details === published) return;
     published = details;
     setCurrentDetails(details);

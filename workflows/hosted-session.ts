@@ -40,12 +40,13 @@ export class HostedCall {
     const sid = session.call.legs.at(-1)!;
     try {
       await dialer.redirectCall.executeWithOptions({ summary: `transfer to ${to} (twilio)` }, [
-        { callId: session.call.callId, sid, to, attempt, say: TRANSFERRING },
+        // The caller's gathers after a failed dial are numbered past every turn this leg has used (each recorded one or more).
+        { callId: session.call.callId, sid, to, attempt, turn: session.call.turnCount, say: TRANSFERRING },
       ]);
     } catch (err) {
       if (isCancellation(err)) throw err;
       const reason = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
-      session.transfers = { attempts: attempt };
+      session.transfers = { attempts: attempt, last: { to, attempt, outcome: 'failed' } };
       await session.apply({ type: 'transfer', key: `${key}:failed`, to, attempt, outcome: 'failed', by: 'operator' }, 'signal');
       log.warn('transfer not placed', { callId: session.call.callId, reason });
     }
@@ -122,7 +123,7 @@ export class HostedCall {
   private async dialed(key: string, attempt: number, outcome: TransferOutcome): Promise<HostedAnswer> {
     const { session } = this;
     const to = session.transfers.dialing?.to ?? session.agent?.transfer?.to ?? 'unknown';
-    session.transfers = { attempts: session.transfers.attempts };
+    session.transfers = { attempts: session.transfers.attempts, last: { to, attempt, outcome } };
     await session.apply({ type: 'transfer', key, to, attempt, outcome }, 'signal');
     if (session.ended) return hangUp();
     const sorry = TRANSFER_FAILED[outcome] ?? TRANSFER_FAILED.failed;

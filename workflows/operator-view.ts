@@ -2,6 +2,7 @@
 import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
 import { CallChannelKey, CallerNumberKey, CallStatusKey, DispositionKey, DropCountKey, TurnCountKey } from './search-attributes.js';
 import { initialView } from './lifecycle.js';
+import type { TransferState } from './call-session.js';
 import type { CallView, StartCall } from './types.js';
 
 export function searchAttributesOf(call: CallView): SearchAttributePair[] {
@@ -74,7 +75,7 @@ export function detailCall(start: CallFacts & { callId: string }): string {
 }
 
 /** Markdown for the UI's current-details panel: a list, so each fact keeps its own line. */
-export function describeCall(call: CallView): string {
+export function describeCall(call: CallView, transfers?: TransferState): string {
   const lines = [
     `- **Status:** ${call.status}${call.disposition ? ` (${call.disposition})` : ''}`,
     `- **Caller:** ${call.from} · ${call.channel} · ${call.direction}`,
@@ -82,5 +83,9 @@ export function describeCall(call: CallView): string {
   ];
   if (call.status === 'dropped') lines.push(`- **Resume by:** ${call.resumeDeadline}`);
   if (call.legs.length > 1) lines.push(`- **Legs:** ${call.legs.join(', ')}`);
+  // The attempt being dialed, else how the latest one went.
+  const transfer = transfers?.dialing ? { ...transfers.dialing, outcome: 'dialing' } : transfers?.last;
+  if (transfer)
+    lines.push(`- **Transfer:** ${transfer.to} (${transfer.outcome})${transfer.attempt > 1 ? ` · attempt ${transfer.attempt}` : ''}`);
   return lines.join('\n');
 }

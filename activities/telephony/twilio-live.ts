@@ -10,8 +10,8 @@ export function publicBase(settings: TwilioCallSettings): string {
   return (settings.publicBaseUrl ?? new URL(settings.statusCallbackUrl).origin).replace(/\/+$/, '');
 }
 
-/** The Dial action of a transfer: its outcome comes back to the call's hosted voice route. */
-export function dialActionUrl(base: string, q: { callId: string; leg: string; attempt: number }): string {
+/** The Dial action of a transfer: its outcome comes back to the call's hosted voice route, numbered as turn `turn`. */
+export function dialActionUrl(base: string, q: { callId: string; leg: string; attempt: number; turn: number }): string {
   const url = new URL(`${base}/v1/voice/twilio/dial`);
   for (const [k, v] of Object.entries(q)) url.searchParams.set(k, String(v));
   return url.toString();
@@ -25,6 +25,16 @@ export function transferTwiml(say: string, to: string, action: string): string {
   if (to.startsWith('sip:')) dial.sip(to);
   else dial.number(to);
   return response.toString();
+}
+
+/** A transfer placed by redirecting the call; the Dial action names its attempt and the turn it answers. */
+interface Redirect {
+  callId: string;
+  sid: string;
+  to: string;
+  attempt: number;
+  turn: number;
+  say: string;
 }
 
 export function twilioLive(settings: TwilioCallSettings | undefined) {
@@ -55,9 +65,9 @@ export function twilioLive(settings: TwilioCallSettings | undefined) {
     },
 
     /** Replaces what a live call is doing with a transfer: a line, then `<Dial action>` to the person. */
-    async redirectCall({ callId, sid, to, attempt, say }: { callId: string; sid: string; to: string; attempt: number; say: string }) {
+    async redirectCall({ callId, sid, to, attempt, turn, say }: Redirect) {
       const s = configured();
-      const twiml = transferTwiml(say, to, dialActionUrl(publicBase(s), { callId, leg: sid, attempt }));
+      const twiml = transferTwiml(say, to, dialActionUrl(publicBase(s), { callId, leg: sid, attempt, turn }));
       await answered(await twilioApi(s, `Calls/${sid}.json`, new URLSearchParams({ Twiml: twiml })), 'transfer the call');
     },
   };

@@ -5,6 +5,7 @@ import { assertOwner, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { bearer, body, errors, json, router } from '../openapi.js';
+import { eraseRecordings } from '../providers/twilio-recordings.js';
 import { CallerBody, CallerPatch, CallerSchema, Erased, EraseQuery, ErrorSchema, NumberParam } from '../schemas.js';
 
 const route = <R extends Parameters<typeof createRoute>[0]>(r: R) => createRoute({ tags: ['callers'], security: bearer, ...r });
@@ -34,7 +35,7 @@ const getRoute = route({
 const deleteRoute = route({
   method: 'delete',
   path: '/{number}',
-  summary: 'Delete a profile; with erase=transcripts also erase the text of its ended calls',
+  summary: 'Delete a profile; with erase=transcripts also erase the text of its ended calls and delete their recordings',
   request: { params: NumberParam, query: EraseQuery },
   responses: { 204: { description: 'deleted' }, 200: json(Erased, 'deleted, and transcripts erased'), ...notFound, ...errors },
 });
@@ -45,7 +46,7 @@ function found<T>(number: string, value: T | null): T {
   return value;
 }
 
-export function callerRoutes({ stores }: ApiDeps): OpenAPIHono<AuthEnv> {
+export function callerRoutes({ stores, twilio }: ApiDeps): OpenAPIHono<AuthEnv> {
   return router<AuthEnv>()
     .openapi(putRoute, async (c) => {
       const { number } = c.req.valid('param');
@@ -68,8 +69,11 @@ export function callerRoutes({ stores }: ApiDeps): OpenAPIHono<AuthEnv> {
       assertOwner(c.get('principal'), number);
       const existed = await deleteCaller(stores.pool, number);
       // Erasure is about the caller's conversations: it runs whether or not a profile was kept.
-      if (c.req.valid('query').erase === 'transcripts')
-        return c.json({ erased: await eraseTranscripts(stores.pool, stores.redis, number) }, 200);
+      if (c.req.valid('query').erase === 'transcripts') {
+        const erased = await eraseTranscripts(stores.pool, stores.redis, number);
+        // After the text: a provider that cannot be reached fails the request, and a retry finishes both.
+        return c.json({ erased: { ...erased, recordings: await eraseRecordings(stores, twilio, number) } }, 200);
+      }
       found(number, existed || null);
       return c.body(null, 204);
     });

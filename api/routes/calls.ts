@@ -1,4 +1,4 @@
-// Chat clients and operators: start, read, message, drop, resume, end.
+// Chat clients and operators: start, read, message, drop, resume, end; operators also transfer a hosted call.
 import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
@@ -28,6 +28,7 @@ import {
   StartCallBody,
   StreamHeaders,
   StreamSchema,
+  TransferBody,
   TurnsPage,
   TurnsQuery,
   VoiceTurnBody,
@@ -111,6 +112,14 @@ const endRoute = route({
   path: '/{callId}/end',
   summary: 'End the call with a disposition',
   request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(EndBody, false) },
+  responses: { 200: json(CallViewSchema), ...callErrors },
+});
+
+const transferRoute = route({
+  method: 'post',
+  path: '/{callId}/transfer',
+  summary: 'Hand a live hosted Twilio call to a person (operators): Twilio says a line and dials `to`',
+  request: { params: CallIdParam, headers: IdempotencyHeaders, body: body(TransferBody) },
   responses: { 200: json(CallViewSchema), ...callErrors },
 });
 
@@ -250,6 +259,16 @@ export function callRoutes({
       const { disposition, reason, eventId } = c.req.valid('json');
       const key = eventKey(eventId, c.req.header('idempotency-key'), 'end');
       return c.json(await update(c.get('principal'), callId, { type: 'end', key, disposition, reason }), 200);
+    })
+    .openapi(transferRoute, async (c) => {
+      const { callId } = c.req.valid('param');
+      const { to, eventId } = c.req.valid('json');
+      // Dialing reaches any number at the account's expense, as an outbound call does: operators only.
+      if (c.get('principal').kind !== 'admin') throw new ApiError('forbidden', 'only operators transfer calls');
+      // The worker redirects the call through Twilio's REST API: without an account it could only fail.
+      if (!outboundCalls) throw new ApiError('invalid_request', 'transfers need TWILIO_ACCOUNT_SID');
+      const key = eventKey(eventId, c.req.header('idempotency-key'), 'transfer');
+      return c.json(await gateway.transfer(callId, { to, key }), 200);
     });
   return r;
 }

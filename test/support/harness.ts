@@ -76,6 +76,7 @@ export async function createHarness(options: HarnessOptions = {}) {
     },
     rateLimit: { perCaller: 0, perIp: 0, windowSeconds: 60, ...options.rateLimit },
     outboundCalls: options.twilio !== undefined,
+    twilio: options.twilio,
     checks: { temporal: () => connection.healthService.check({}), postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
   });
 

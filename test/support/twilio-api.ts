@@ -1,5 +1,5 @@
-// A node:http stand-in for Twilio's REST API (the Calls resource): records every request and answers
-// as the test says.
+// A node:http stand-in for Twilio's REST API (Calls, a call's Recordings, Recordings): records every request
+// and answers as the test says.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,8 @@ export interface CallsRequest {
   authorization: string | undefined;
   contentType: string | undefined;
   form: URLSearchParams;
+  /** The body as sent (a JSON request, e.g. an end-of-call report posted here). */
+  raw: string;
 }
 /** The answer to the n-th request (from 0): a status and a JSON body, or null to hang until the client gives up. */
 export type CallsReply = (request: CallsRequest, n: number) => { status: number; body: unknown } | null;
@@ -21,6 +23,18 @@ export const accepted = (sid = newCallSid()) => ({
   status: 201,
   body: { sid, status: 'queued', direction: 'outbound-api', api_version: '2010-04-01' },
 });
+
+export const newRecordingSid = () => `RE${randomUUID().replace(/-/g, '')}`;
+
+/** What Twilio answers by resource: a placed call, a call updated, a recording started (`recordingSid`), a recording deleted. */
+export const resources =
+  (recordingSid = newRecordingSid()): CallsReply =>
+  ({ method, path }) => {
+    if (method === 'DELETE' && /\/Recordings\/RE\w+\.json$/.test(path)) return { status: 204, body: null };
+    if (/\/Calls\/CA\w+\/Recordings\.json$/.test(path)) return { status: 201, body: { sid: recordingSid, status: 'in-progress' } };
+    if (/\/Calls\/CA\w+\.json$/.test(path)) return { status: 200, body: { sid: path.match(/CA\w+/)![0], status: 'in-progress' } };
+    return accepted();
+  };
 
 export async function startTwilioApi() {
   const requests: CallsRequest[] = [];
@@ -34,6 +48,7 @@ export async function startTwilioApi() {
       authorization: req.headers.authorization,
       contentType: req.headers['content-type'],
       form: new URLSearchParams(body),
+      raw: body,
     };
     const answer = reply(request, requests.push(request) - 1);
     if (answer) res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
