@@ -69,14 +69,22 @@ export async function deleteCaller(pool: pg.Pool, number: string): Promise<boole
 }
 
 /**
- * Replaces the text of every turn of the caller's ended calls with `[erased]` and drops those calls'
+ * Replaces the text of every turn of the caller's ended calls with `[erased]` (also in their audit
+ * events and the context's recent messages) and drops those calls'
  * cached view and turns (the cache refills from PostgreSQL). Open calls are left alone: their
  * workflows still converse. Repeating it erases nothing more.
  */
 export async function eraseTranscripts(pool: pg.Pool, redis: Redis, number: string): Promise<{ calls: number; turns: number }> {
   const { rows } = await pool.query<{ call_id: string; erased: number }>(
     `WITH ended AS (SELECT call_id FROM calls WHERE from_number = $1 AND status = 'ended'),
-          erased AS (UPDATE turns SET text = $2 WHERE call_id IN (SELECT call_id FROM ended) AND text <> $2 RETURNING call_id)
+          erased AS (UPDATE turns SET text = $2 WHERE call_id IN (SELECT call_id FROM ended) AND text <> $2 RETURNING call_id),
+          -- The audit keeps what was said (message and turn events) and pressed (digits), and the call's memory its last messages.
+          said AS (
+            UPDATE call_events SET payload = payload || jsonb_strip_nulls(jsonb_build_object(
+                'text', CASE WHEN payload ? 'text' THEN $2 END, 'digits', CASE WHEN payload ? 'digits' THEN $2 END))
+             WHERE call_id IN (SELECT call_id FROM ended) AND (payload ? 'text' OR payload ? 'digits')
+               AND payload->>'text' IS DISTINCT FROM $2 AND payload->>'digits' IS DISTINCT FROM $2),
+          memory AS (UPDATE calls SET context = context - 'recentQueries' WHERE call_id IN (SELECT call_id FROM ended) AND context ? 'recentQueries')
      SELECT e.call_id, (SELECT count(*) FROM erased x WHERE x.call_id = e.call_id)::int AS erased FROM ended e`,
     [number, ERASED],
   );

@@ -91,6 +91,10 @@ describe('caller profiles', () => {
     expect(await h.redis.exists(`call:${ended}:turns`)).toBe(0);
     const transcript = await h.request('GET', `/calls/${ended}/turns`);
     expect(transcript.body.turns.map((t: { text: string }) => t.text)).toEqual(['[erased]', '[erased]']);
+    // Nor do the audit trail and the call's memory keep the words.
+    const audit = await h.rows('SELECT payload FROM call_events WHERE call_id = $1', [ended]);
+    expect(JSON.stringify(audit)).not.toContain('1234');
+    expect(JSON.stringify((await h.request('GET', `/calls/${ended}`)).body)).not.toContain('1234');
     expect((await turnRows(h, open)).map((t) => t.text)).toContain('my secret is 1234');
     expect((await h.request('GET', caller(number))).status).toBe(404);
     // Again: nothing more to erase.
