@@ -65,11 +65,17 @@ export function createActivities({ pool, redis, responder, twilio, webhookSecret
       return postReport(pool, webhookSecret, input);
     },
 
-    /** Asks the configured responder for the reply to the user's latest turn. */
+    /** Asks the configured responder for the reply to the user's latest turn; `stream` gets its tokens as they come. */
     async respond(input: Omit<ResponderInput, 'history'>) {
       const call = await readCall({ pool, redis }, input.callId);
       const history = call ? await readRecentTurns({ pool, redis }, call, HISTORY_TURNS) : [];
-      return responder({ ...input, history });
+      if (!input.stream) return responder({ ...input, history });
+      const channel = input.stream;
+      const published: Promise<unknown>[] = [];
+      // Tokens are a head start only: the whole reply still comes back in the update, so a lost one costs nothing.
+      const reply = await responder({ ...input, history }, (token) => published.push(redis.publish(channel, token).catch(() => 0)));
+      await Promise.all(published);
+      return reply;
     },
 
     ...twilioCalls({ pool, redis, twilio }),

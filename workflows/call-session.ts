@@ -35,6 +35,8 @@ export interface SessionSnapshot {
   transfers?: TransferState;
   /** The provider was asked to record the call and its recording has not arrived yet. */
   awaitingRecording?: boolean;
+  /** The seq of the assistant's latest turn (a reply a relay caller may interrupt). */
+  lastSaid?: number;
 }
 
 export interface TransferState {
@@ -66,6 +68,7 @@ export class CallSession {
   readonly agent: AgentSnapshot | undefined;
   transfers: TransferState;
   awaitingRecording: boolean;
+  private lastSaid: number | undefined;
 
   constructor(
     private readonly config: CallConfig,
@@ -81,6 +84,7 @@ export class CallSession {
     this.agent = start.agent;
     this.transfers = snapshot?.transfers ?? { attempts: 0 };
     this.awaitingRecording = snapshot?.awaitingRecording ?? false;
+    this.lastSaid = snapshot?.lastSaid;
   }
 
   get ended(): boolean {
@@ -91,6 +95,7 @@ export class CallSession {
     const hosted = {
       ...(this.transfers.attempts ? { transfers: this.transfers } : {}),
       ...(this.awaitingRecording ? { awaitingRecording: true } : {}),
+      ...(this.lastSaid !== undefined ? { lastSaid: this.lastSaid } : {}),
     };
     return { call: this.call, lastActivityMs: this.lastActivityMs, dedup: this.dedup.snapshot(), order: { ...this.order }, ...hosted };
   }
@@ -162,7 +167,22 @@ export class CallSession {
 
   /** Records what the assistant said of its own (a greeting, a transfer line) as an assistant turn. */
   async say(key: string, text: string, next: CallView = { ...this.call, turnCount: this.call.turnCount + 1 }): Promise<Turn> {
-    return (await this.record({ key, type: 'reply', applied: true, payload: {} }, next, { role: 'assistant', text }))!;
+    const turn = (await this.record({ key, type: 'reply', applied: true, payload: {} }, next, { role: 'assistant', text }))!;
+    this.lastSaid = turn.seq;
+    return turn;
+  }
+
+  /**
+   * The caller cut the assistant's latest turn short: it is rewritten (same seq; the store upserts turns)
+   * with what was said. False when another turn came after it.
+   */
+  async rewriteLastSaid(key: string, said: string): Promise<boolean> {
+    const seq = this.lastSaid;
+    if (seq === undefined || seq !== this.call.turnCount || this.dedup.has(key)) return false;
+    // One row per seq in a batch: a rewrite still waiting to be written replaces the turn it rewrites.
+    if (this.pending) this.pending.turns = this.pending.turns.filter((t) => t.seq !== seq);
+    await this.record({ key, type: 'reply', applied: true, payload: { interrupted: true } }, this.call, { role: 'assistant', text: said });
+    return true;
   }
 
   /**

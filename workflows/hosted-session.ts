@@ -19,6 +19,8 @@ import type { CallView, TransferOutcome } from './types.js';
 
 const listen = (...say: string[]): HostedAnswer => ({ say, next: 'listen' });
 const hangUp = (...say: string[]): HostedAnswer => ({ say, next: 'hangup' });
+/** What the caller heard of an interrupted reply, marked as cut short unless it ended on a sentence. */
+const cutShort = (said: string) => (/[.!?…]$/.test(said.trim()) ? said.trim() : `${said.trim()}…`);
 
 export class HostedCall {
   constructor(private readonly session: CallSession) {}
@@ -61,7 +63,7 @@ export class HostedCall {
     if (session.call.status !== 'active') return hangUp();
     switch (input.kind) {
       case 'speech':
-        return this.hear(key, input.text, input.digits);
+        return this.hear(key, input.text, input.digits, input.stream);
       case 'silence':
         if (input.count < SILENT_PROMPTS) return listen(reprompt(input.count));
         await session.say(`${key}:goodbye`, SILENCE_GOODBYE);
@@ -74,6 +76,9 @@ export class HostedCall {
         const dialing = session.transfers.dialing;
         return dialing ? { say: [], next: 'transfer', transfer: { to: dialing.to, attempt: dialing.attempt } } : hangUp();
       }
+      case 'interrupted':
+        await session.rewriteLastSaid(key, cutShort(input.said));
+        return listen();
     }
   }
 
@@ -99,7 +104,7 @@ export class HostedCall {
   }
 
   /** What the caller said (or pressed): a transfer when they ask for a person, else the responder's reply. */
-  private async hear(key: string, text: string, digits?: string): Promise<HostedAnswer> {
+  private async hear(key: string, text: string, digits?: string, stream?: string): Promise<HostedAnswer> {
     const { session } = this;
     if (digits) await session.apply({ type: 'digits', key: `${key}:digits`, digits }, 'signal');
     const transfer = session.agent?.transfer;
@@ -113,7 +118,7 @@ export class HostedCall {
       );
       return { say: [TRANSFERRING], next: 'transfer', transfer: { to: transfer.to, attempt } };
     }
-    const { reply, concluded } = await session.converse(key, text || digits!);
+    const { reply, concluded } = await session.converse(key, text || digits!, undefined, stream);
     if (!concluded) return listen(reply.text);
     await session.apply({ type: 'end', key: `${key}:end`, disposition: 'completed', reason: 'the conversation concluded' }, 'signal');
     return hangUp(reply.text);

@@ -39,13 +39,23 @@ export type HostedInput =
   /** The call is answered (or redialed): answers its greeting. `provider` names the keys (`twilio:<leg>:...`). */
   | { kind: 'answer'; provider: string; leg: string }
   /** The caller said something (or pressed keys); `key` names the turn, so a retried request answers the same. */
-  | { kind: 'speech'; leg: string; key: string; text: string; digits?: string }
+  | {
+      kind: 'speech';
+      leg: string;
+      key: string;
+      text: string;
+      digits?: string;
+      /** A Redis channel a streaming model publishes its tokens on (ConversationRelay speaks them as they come). */
+      stream?: string;
+    }
   /** The caller said nothing for the `count`-th prompt in a row. */
   | { kind: 'silence'; leg: string; key: string; count: number }
   /** How the transfer's dial went. */
   | { kind: 'dial'; leg: string; key: string; attempt: number; outcome: TransferOutcome }
   /** A ConversationRelay session closed with `end` (Twilio's `<Connect action>`): what follows. */
-  | { kind: 'connected'; leg: string; key: string };
+  | { kind: 'connected'; leg: string; key: string }
+  /** The caller cut the last reply short (ConversationRelay's `interrupt`): it is recorded as said up to there. */
+  | { kind: 'interrupted'; leg: string; key: string; said: string };
 
 export interface HostedAnswer {
   /** What the caller hears, in order. */

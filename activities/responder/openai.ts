@@ -1,5 +1,6 @@
 // An OpenAI-compatible chat-completions responder. Failures throw: the activity's retry policy decides.
 import { ApplicationFailure } from '@temporalio/activity';
+import { streamedContent } from './openai-stream.js';
 import { scriptedResponder } from './scripted.js';
 import type { Responder } from './types.js';
 
@@ -18,7 +19,7 @@ const ENDING = `When the caller has nothing more to discuss, say goodbye and put
 
 export function openAiResponder({ url, apiKey, model, timeoutMs }: OpenAiSettings): Responder {
   const endpoint = `${url.replace(/\/+$/, '')}/chat/completions`;
-  return async (input) => {
+  return async (input, tokens) => {
     // The scripted assistant still extracts facts (the caller's name) into the call's context.
     const { context } = await scriptedResponder(input);
     const { agent } = input;
@@ -35,6 +36,8 @@ export function openAiResponder({ url, apiKey, model, timeoutMs }: OpenAiSetting
         messages,
         ...(agent?.temperature !== undefined ? { temperature: agent.temperature } : {}),
         ...(agent?.maxTokens !== undefined ? { max_tokens: agent.maxTokens } : {}),
+        // Someone is listening for the reply as it comes (a ConversationRelay call): the server streams it.
+        ...(tokens ? { stream: true } : {}),
       }),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -48,11 +51,17 @@ export function openAiResponder({ url, apiKey, model, timeoutMs }: OpenAiSetting
         nonRetryable: !retryable,
       });
     }
-    const json = (await res.json()) as { choices?: { message?: { content?: string } }[] };
-    const content = json.choices?.[0]?.message?.content ?? '';
+    // A server that does not stream answers one JSON body even when asked to.
+    const streamed = tokens && res.body && res.headers.get('content-type')?.includes('text/event-stream');
+    const content = streamed ? await streamedContent(res.body!, tokens, END_MARKER) : await replyOf(res);
     const concluded = content.includes(END_MARKER);
     const text = content.replaceAll(END_MARKER, '').trim();
     if (!text) throw ApplicationFailure.create({ type: 'ResponderUnavailable', message: 'responder returned no content' });
     return { text, context, ...(concluded ? { concluded } : {}) };
   };
+}
+
+async function replyOf(res: Response): Promise<string> {
+  const json = (await res.json()) as { choices?: { message?: { content?: string } }[] };
+  return json.choices?.[0]?.message?.content ?? '';
 }

@@ -20,5 +20,8 @@ export interface ResponderOutput {
   concluded?: boolean;
 }
 
-/** Produces the assistant's reply to one user turn. */
-export type Responder = (input: ResponderInput) => Promise<ResponderOutput>;
+/** Receives a streaming model's tokens as they come, before the reply is whole. */
+export type TokenSink = (token: string) => void;
+
+/** Produces the assistant's reply to one user turn; a model that streams hands `tokens` its text as it comes. */
+export type Responder = (input: ResponderInput, tokens?: TokenSink) => Promise<ResponderOutput>;
