@@ -34,9 +34,11 @@ interface UpgradeServer {
 
 /** The socket URL as the TwiML writes it (api/voice/twilio.ts): the public base URL, else the host the request came to. */
 export function relaySocketUrl(publicBaseUrl: string | undefined, req: IncomingMessage): string {
-  const base = publicBaseUrl ?? `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${req.headers.host}`;
-  return `${base.replace(/\/+$/, '').replace(/^http/, 'ws')}${RELAY_PATH}`;
+  return socketUrlFor(publicBaseUrl ?? `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${req.headers.host}`);
 }
+
+/** ws:// or wss:// at the relay's path under `base`: one place, so the TwiML and the handshake's check agree. */
+export const socketUrlFor = (base: string): string => `${base.replace(/\/+$/, '').replace(/^http/, 'ws')}${RELAY_PATH}`;
 
 /** Serves the relay on `server`; `close` ends its sockets and its token subscriber (the API stops). */
 export function attachRelay(server: UpgradeServer, deps: RelayDeps): { close(): void } {

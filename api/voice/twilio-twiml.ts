@@ -34,7 +34,13 @@ export function twimlFor(reply: HostedReply, urls: TwimlUrls, turn: number, sile
   } else if (voice.mode === 'relay') {
     // The greeting is the relay's welcome; the conversation then runs over its WebSocket.
     const connect = response.connect({ action: urls.relay.action, method: 'POST' });
-    connect.conversationRelay({ url: urls.relay.socket, welcomeGreeting: reply.say.join(' '), language: voice.language });
+    connect.conversationRelay({
+      url: urls.relay.socket,
+      welcomeGreeting: reply.say.join(' '),
+      language: voice.language,
+      // Twilio reports keys over the socket only when asked to; the transfer digit needs them.
+      ...(voice.transferDigit ? { dtmfDetection: true } : {}),
+    });
   } else {
     const next = silent ? turn : turn + 1;
     const gather = response.gather({

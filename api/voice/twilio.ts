@@ -12,6 +12,7 @@ import { text } from '../schemas.js';
 import { twilioSignature, TwilioSignatureHeader } from '../providers/twilio.js';
 import { phoneNumber, webhookErrors } from '../webhooks/schemas.js';
 import { MAX_HOLDS, type VoiceConversation, type VoiceLeg } from './conversation.js';
+import { socketUrlFor } from './relay-server.js';
 import { digitsOf, utterance } from './speech.js';
 import { emptyTwiml, hangupTwiml, holdingTwiml, twimlFor, type TwimlUrls } from './twilio-twiml.js';
 
@@ -87,7 +88,7 @@ export function twilioVoiceRoutes(settings: WebhookSettings, conversation: Voice
     silence: (turn, silent) => urlOf(c, '/gather', { callId, leg, turn, silent }),
     dial: (attempt, turn) => urlOf(c, '/dial', { callId, leg, attempt, turn }),
     relay: {
-      socket: `${base(c).replace(/^http/, 'ws')}/v1/voice/twilio/relay`,
+      socket: socketUrlFor(base(c)),
       action: urlOf(c, '/connect', { callId, leg }),
     },
   });
