@@ -1,6 +1,8 @@
 // Callwright's own paths, driven through its public HTTP API the way clients and pipelines call it.
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import pg from 'pg';
+import WebSocket from 'ws';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { signFeedBody } from '../common/feed-signature.js';
 import { httpClient } from './http-client.js';
@@ -20,6 +22,8 @@ export interface ProductPaths {
   startDrop(total: number, limit: number): Promise<Throughput>;
   /** A hosted Twilio call: each turn a signed Gather action answered with the next TwiML. */
   hostedTurns(n: number): Promise<Latency>;
+  /** A ConversationRelay call: each turn a final `prompt` on the socket to the reply's `last` text token. */
+  relayTurns(n: number): Promise<Latency>;
   /** Callers who hang up mid-conversation and call back: how long the redial's voice URL takes to answer "Welcome back". */
   redials(n: number): Promise<Latency>;
   close(): Promise<void>;
@@ -89,6 +93,42 @@ export function productPaths(stack: BenchStack): ProductPaths {
           SpeechResult: i === 0 ? 'my name is Ada' : `turn ${i}`,
         });
       });
+    },
+    async relayTurns(n) {
+      const agentId = newId('relay-agent');
+      const number = `+1557${String(1_000_000 + ++serial).padStart(7, '0')}`;
+      await post('/v1/agents', { agentId, name: 'Relay bench', voice: { mode: 'relay' } });
+      await request('PUT', `/v1/numbers/${encodeURIComponent(number)}`, admin, JSON.stringify({ agentId }));
+      const sid = `CA${randomUUID().replace(/-/g, '')}`;
+      const params = {
+        CallSid: sid,
+        AccountSid: `AC${'0'.repeat(32)}`,
+        From: caller(),
+        To: number,
+        Direction: 'inbound',
+        CallStatus: 'ringing',
+      };
+      const twiml = await twilio(`${stack.apiUrl}/v1/voice/twilio`, params);
+      const socketUrl = /<ConversationRelay\b[^>]*\burl="([^"]+)"/.exec(twiml)?.[1];
+      if (!socketUrl) throw new Error(`no <ConversationRelay> in ${twiml.slice(0, 300)}`);
+      const ws = new WebSocket(socketUrl, {
+        headers: { 'x-twilio-signature': getExpectedTwilioSignature(secrets.TWILIO_AUTH_TOKEN, socketUrl, {}) },
+      });
+      await once(ws, 'open');
+      let answered: (() => void) | undefined;
+      ws.on('message', (data) => (JSON.parse(data.toString()) as { type: string; last?: boolean }).last && answered?.());
+      ws.send(
+        JSON.stringify({ type: 'setup', sessionId: `VX${randomUUID().replace(/-/g, '')}`, callSid: sid, from: params.From, to: number }),
+      );
+      try {
+        return await sequential(n, async (i) => {
+          const reply = new Promise<void>((resolve) => (answered = resolve));
+          ws.send(JSON.stringify({ type: 'prompt', voicePrompt: i === 0 ? 'my name is Ada' : `turn ${i}`, lang: 'en-US', last: true }));
+          await reply;
+        });
+      } finally {
+        ws.close();
+      }
     },
     async redials(n) {
       const times: number[] = [];

@@ -29,6 +29,8 @@ export interface Round {
     startDrop: Throughput;
     /** A hosted voice turn: a signed Twilio Gather action to its TwiML. */
     hostedTurn: Latency;
+    /** A ConversationRelay turn: a final prompt to the reply's last text token. */
+    relayTurn: Latency;
   };
 }
 
@@ -94,6 +96,8 @@ function roundGoals({ raw, product }: Round, concurrency: number): Goal[] {
     // Measured against the product's own chat turn: a hosted turn is a chat turn rendered as TwiML.
     row('hosted voice turn p50 (ms) vs chat turn p50', product.chatTurn.p50, product.hostedTurn.p50, 'at most', 1.2),
     row('hosted voice turn p99 (ms) vs chat turn p99', product.chatTurn.p99, product.hostedTurn.p99, 'at most', 1.2),
+    row('relay prompt to last token p50 (ms) vs chat turn p50', product.chatTurn.p50, product.relayTurn.p50, 'at most', 1.2),
+    row('relay prompt to last token p99 (ms) vs chat turn p99', product.chatTurn.p99, product.relayTurn.p99, 'at most', 1.2),
   ];
 }
 

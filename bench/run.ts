@@ -71,6 +71,7 @@ try {
       await raw!.startQueryUpdate(20, 10);
       await product!.chatTurns(10);
       await product!.hostedTurns(10);
+      await product!.relayTurns(10);
       await product!.webhookAck(10);
       await product!.startDrop(20, 10);
     })(),
@@ -88,6 +89,7 @@ try {
     const writtenUpdate = await phase('raw Update + 1 local activity, sequential', latency, () => raw!.writtenUpdateLatency(latency));
     const chat = await phase('chat turn, sequential', latency, () => product!.chatTurns(latency));
     const hostedTurn = await phase('hosted voice turn (Twilio Gather), sequential', latency, () => product!.hostedTurns(latency));
+    const relayTurn = await phase('relay prompt to last token, sequential', latency, () => product!.relayTurns(latency));
     const signalAck = await phase('raw Signal ack, sequential', latency, () => raw!.signalAck(latency));
     const webhookAck = await phase('webhook ack, sequential', latency, () => product!.webhookAck(latency));
     const httpHop = await phase('HTTP hop (GET /healthz), sequential', latency, () => product!.httpHop(latency));
@@ -134,7 +136,7 @@ try {
         signalsWritten,
         startQueryUpdate,
       },
-      product: { chatTurn: chat.latency, webhookAck, httpHop, concurrentChats, voiceTurns, voiceWrites, startDrop, hostedTurn },
+      product: { chatTurn: chat.latency, webhookAck, httpHop, concurrentChats, voiceTurns, voiceWrites, startDrop, hostedTurn, relayTurn },
     });
   }
 
