@@ -1,34 +1,29 @@
 // A ConversationRelay call against real Temporal, PostgreSQL and Redis: the Voice URL connects the relay,
 // a signed WebSocket on the API's own server carries the conversation, and a streaming model's tokens
 // reach the caller before its reply is whole.
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResponder } from '../activities/responder/index.js';
 import { attachRelay } from '../api/voice/relay-server.js';
 import { cachedTurns, eventRows, turnRows } from './support/assertions.js';
 import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './support/harness.js';
+import { startLocalServer } from './support/local-server.js';
 import { RELAY_URL, RelayClient } from './support/twilio-relay.js';
 import { postTwilio, signTwilio, TwilioCall } from './support/twilio-voice.js';
 
 /** A model that streams its reply in chunks: `slow` waits before its first one. */
 class StreamingModel {
-  private server!: Server;
+  private server?: Awaited<ReturnType<typeof startLocalServer>>;
   url = '';
   readonly chunks = ['Once ', 'upon a ', 'time.'];
 
   async start() {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    this.server = await startLocalServer((_req, raw, res) => this.handle(raw, res), '/v1');
+    this.url = this.server.url;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse) {
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
+  private async handle(raw: string, res: ServerResponse) {
     const body = JSON.parse(raw) as { stream?: boolean; messages: { content: string }[] };
     const last = body.messages.at(-1)!.content;
     if (!body.stream) return void res.writeHead(500).end('this stand-in only streams');
@@ -43,8 +38,7 @@ class StreamingModel {
   }
 
   stop() {
-    this.server.closeAllConnections();
-    this.server.close();
+    this.server?.close();
   }
 }
 

@@ -1,7 +1,8 @@
 // A phone number whose Voice URL points at Callwright: a whole <Gather> conversation against real
 // Temporal, PostgreSQL and Redis, with Twilio's requests signed as Twilio signs them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventRows, turnRows } from './support/assertions.js';
+import { eventRows } from './support/assertions.js';
+import { expectResumedConversation } from './support/hosted-conversation.js';
 import { createHarness, eventually, PUBLIC_BASE_URL, type Harness } from './support/harness.js';
 import { postTwilio, TwilioCall } from './support/twilio-voice.js';
 
@@ -52,23 +53,7 @@ describe('hosted voice through <Gather>', () => {
     expect(bye.hangup).toBe(true);
     expect(bye.gather).toBeUndefined();
 
-    await eventually(async () => {
-      const [row] = await h.rows('SELECT status, disposition, legs, resume_count, turn_count FROM calls WHERE call_id = $1', [call.sid]);
-      expect(row).toEqual({ status: 'ended', disposition: 'completed', legs: [call.sid, redial.sid], resume_count: 1, turn_count: 10 });
-    });
-    const turns = (await turnRows(h, call.sid)).map((t) => `${t.role}: ${t.text}`);
-    expect(turns).toEqual([
-      'assistant: Hello! How can I help you today?',
-      'user: my name is Ada',
-      'assistant: Nice to meet you, Ada. How can I help you today?',
-      'user: I need help with my order',
-      expect.stringMatching(/^assistant: I understand/),
-      expect.stringMatching(/^assistant: Welcome back, Ada\./),
-      'user: what is my name?',
-      'assistant: Your name is Ada.',
-      'user: thanks, bye',
-      'assistant: Goodbye, Ada! Thanks for calling.',
-    ]);
+    await expectResumedConversation(h, call.sid, [call.sid, redial.sid]);
     // A retry of the goodbye after the call closed answers the same last words.
     const late = await postTwilio(h, byeAction, redial.params({ SpeechResult: 'thanks, bye' }));
     expect(late.twiml.says).toEqual(['Goodbye, Ada! Thanks for calling.']);

@@ -2,6 +2,7 @@
 // PostgreSQL and Redis, with every request signed as Vonage signs it (a JWT whose payload_hash covers the body).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventRows, turnRows } from './support/assertions.js';
+import { expectResumedConversation } from './support/hosted-conversation.js';
 import { createHarness, eventually, PUBLIC_BASE_URL, type Harness } from './support/harness.js';
 import { sendVonage, VonageCall, vonageJwt } from './support/vonage-voice.js';
 
@@ -64,23 +65,7 @@ describe('hosted voice through NCCOs', () => {
     const bye = await redial.say('thanks, bye');
     expect(bye.ncco).toEqual([{ action: 'talk', text: 'Goodbye, Ada! Thanks for calling.', language: 'en-US' }]);
 
-    await eventually(async () => {
-      const [row] = await h.rows('SELECT status, disposition, legs, resume_count, turn_count FROM calls WHERE call_id = $1', [first.uuid]);
-      expect(row).toEqual({ status: 'ended', disposition: 'completed', legs: [first.uuid, redial.uuid], resume_count: 1, turn_count: 10 });
-    });
-    const turns = (await turnRows(h, first.uuid)).map((t) => `${t.role}: ${t.text}`);
-    expect(turns).toEqual([
-      'assistant: Hello! How can I help you today?',
-      'user: my name is Ada',
-      'assistant: Nice to meet you, Ada. How can I help you today?',
-      'user: I need help with my order',
-      expect.stringMatching(/^assistant: I understand/),
-      expect.stringMatching(/^assistant: Welcome back, Ada\./),
-      'user: what is my name?',
-      'assistant: Your name is Ada.',
-      'user: thanks, bye',
-      'assistant: Goodbye, Ada! Thanks for calling.',
-    ]);
+    await expectResumedConversation(h, first.uuid, [first.uuid, redial.uuid]);
     // A retry of the goodbye after the call closed answers the same last words; another turn's event hangs up.
     expect((await sendVonage(h, 'POST', byeUrl, redial.inputEvent('thanks, bye'))).ncco?.talks).toEqual([
       'Goodbye, Ada! Thanks for calling.',

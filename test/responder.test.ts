@@ -1,12 +1,11 @@
 // The OpenAI-compatible responder against a local /chat/completions server: what it sends, what it returns,
 // and how the activity's retry policy handles a failing model.
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResponder } from '../activities/responder/index.js';
 import { expectEverywhere, turnRows } from './support/assertions.js';
 import { createHarness, newCallId, type Harness } from './support/harness.js';
+import { startLocalServer } from './support/local-server.js';
 
 interface Received {
   path: string;
@@ -20,19 +19,15 @@ class FakeModel {
   readonly received: Received[] = [];
   readonly plans = new Map<string, Plan[]>();
   private readonly hung: ServerResponse[] = [];
-  private server!: Server;
+  private server?: Awaited<ReturnType<typeof startLocalServer>>;
   url = '';
 
   async start() {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    this.server = await startLocalServer((req, raw, res) => this.handle(req, raw, res), '/v1');
+    this.url = this.server.url;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse) {
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
+  private handle(req: IncomingMessage, raw: string, res: ServerResponse) {
     const body = JSON.parse(raw) as Received['body'];
     this.received.push({ path: req.url ?? '', authorization: req.headers.authorization, body });
     const last = body.messages.at(-1)?.content ?? '';
@@ -58,8 +53,7 @@ class FakeModel {
 
   async stop() {
     for (const res of this.hung) res.destroy();
-    this.server.closeAllConnections();
-    this.server.close();
+    this.server?.close();
   }
 }
 
