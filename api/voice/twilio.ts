@@ -11,6 +11,7 @@ import { router } from '../openapi.js';
 import { text } from '../schemas.js';
 import { twilioSignature, TwilioSignatureHeader } from '../providers/twilio.js';
 import { phoneNumber, webhookErrors } from '../webhooks/schemas.js';
+import { publicBase, publicUrls } from './public-url.js';
 import { MAX_HOLDS, type VoiceConversation, type VoiceLeg } from './conversation.js';
 import { socketUrlFor } from './relay-server.js';
 import { digitsOf, utterance } from './speech.js';
@@ -77,12 +78,8 @@ function dialOutcome(status: string | undefined): TransferOutcome {
 }
 
 export function twilioVoiceRoutes(settings: WebhookSettings, conversation: VoiceConversation, gateway: CallGateway) {
-  const base = (c: Context) => (settings.publicBaseUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '');
-  const urlOf = (c: Context, path: string, q: Record<string, string | number | undefined>) => {
-    const url = new URL(`${base(c)}/v1/voice/twilio${path}`);
-    for (const [k, v] of Object.entries(q)) if (v !== undefined) url.searchParams.set(k, String(v));
-    return url.toString();
-  };
+  const base = (c: Context) => publicBase(settings, c);
+  const urlOf = publicUrls(settings, '/v1/voice/twilio');
   const urls = (c: Context, callId: string, leg: string): TwimlUrls => ({
     gather: (turn) => urlOf(c, '/gather', { callId, leg, turn }),
     silence: (turn, silent) => urlOf(c, '/gather', { callId, leg, turn, silent }),

@@ -11,6 +11,7 @@ import { router } from '../openapi.js';
 import { e164, VonageAuthHeader, vonageSignature } from '../providers/vonage.js';
 import { text } from '../schemas.js';
 import { phoneNumber, webhookErrors } from '../webhooks/schemas.js';
+import { publicUrls } from './public-url.js';
 import { MAX_HOLDS, type VoiceConversation, type VoiceLeg } from './conversation.js';
 import { digitsOf, utterance } from './speech.js';
 import { hangupNcco, holdingNcco, nccoFor, type Ncco, type NccoUrls } from './vonage-ncco.js';
@@ -150,12 +151,7 @@ function seconds(start?: string, end?: string): number | null {
 }
 
 export function vonageVoiceRoutes(settings: WebhookSettings, conversation: VoiceConversation, gateway: CallGateway) {
-  const base = (c: Context) => (settings.publicBaseUrl ?? new URL(c.req.url).origin).replace(/\/+$/, '');
-  const urlOf = (c: Context, path: string, q: Record<string, string | number | undefined>) => {
-    const url = new URL(`${base(c)}/v1/voice/vonage${path}`);
-    for (const [k, v] of Object.entries(q)) if (v !== undefined) url.searchParams.set(k, String(v));
-    return url.toString();
-  };
+  const urlOf = publicUrls(settings, '/v1/voice/vonage');
   const urls = (c: Context, callId: string, leg: string): NccoUrls => ({
     leg,
     input: (turn, silent) => urlOf(c, '/input', { callId, leg, turn, silent }),
