@@ -2,14 +2,12 @@
 // a signed WebSocket on the API's own server carries the conversation, and a streaming model's tokens
 // reach the caller before its reply is whole.
 import type { ServerResponse } from 'node:http';
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResponder } from '../activities/responder/index.js';
-import { attachRelay } from '../api/voice/relay-server.js';
 import { cachedTurns, eventRows, turnRows } from './support/assertions.js';
-import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './support/harness.js';
+import { createHarness, eventually, PUBLIC_BASE_URL, type Harness } from './support/harness.js';
 import { startLocalServer } from './support/local-server.js';
-import { RELAY_URL, RelayClient } from './support/twilio-relay.js';
+import { RELAY_URL, RelayClient, serveWithRelay, type Served } from './support/twilio-relay.js';
 import { postTwilio, signTwilio, TwilioCall } from './support/twilio-voice.js';
 
 /** A model that streams its reply in chunks: `slow` waits before its first one. */
@@ -44,24 +42,8 @@ class StreamingModel {
 
 const model = new StreamingModel();
 let h: Harness;
-const servers: { server: ServerType; relay: { close(): void }; port: number }[] = [];
-
-/** The app on a real port with the relay beside it, as api/main.ts serves them. */
-async function listen(options: { holdAfterMs?: number } = {}) {
-  let listening!: (port: number) => void;
-  const ready = new Promise<number>((resolve) => (listening = resolve));
-  const server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => listening(info.port));
-  const relay = attachRelay(server, {
-    gateway: h.gateway,
-    stores: { pool: h.pool, redis: h.redis },
-    webhooks: { twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL },
-    voiceHoldAfterMs: options.holdAfterMs,
-    relaySetupTimeoutMs: 300,
-  });
-  const port = await ready;
-  servers.push({ server, relay, port });
-  return port;
-}
+const servers: Served[] = [];
+const listen = async (options: { holdAfterMs?: number } = {}) => servers[servers.push(await serveWithRelay(h, options)) - 1]!.port;
 
 let port: number;
 beforeAll(async () => {
@@ -71,10 +53,7 @@ beforeAll(async () => {
   port = await listen();
 });
 afterAll(async () => {
-  for (const { server, relay } of servers) {
-    relay.close();
-    server.close();
-  }
+  for (const served of servers) served.close();
   await h?.close();
   model.stop();
 });

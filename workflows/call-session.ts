@@ -10,6 +10,7 @@ import type { ReportOutcome } from './report.js';
 import { scriptedReply, type Answer } from './scripted-responder.js';
 import {
   PROVIDER_REFUSED,
+  RELAY_CLOSED,
   type AgentSnapshot,
   type CallConfig,
   type CallEvent,
@@ -126,7 +127,9 @@ export class CallSession {
     const stale = event.order && (this.order[event.order.leg] ?? -1) >= event.order.n;
     const result = stale
       ? ({ ok: false, code: CallErrorType.invalidState, reason: 'stale: a later provider event was already applied' } as const)
-      : transition(this.call, event, now, this.config);
+      : this.handingOff(event)
+        ? ({ ok: false, code: CallErrorType.invalidState, reason: 'the relay closed for a transfer being dialed' } as const)
+        : transition(this.call, event, now, this.config);
     if (event.order && !stale) this.order[event.order.leg] = event.order.n;
     const { type, key, at, order: _order, ...payload } = event;
     if (!result.ok) {
@@ -143,6 +146,14 @@ export class CallSession {
     if (type !== 'leg' && type !== 'drop' && type !== 'end') this.lastActivityMs = now;
     await this.record({ key, type, applied: true, at, payload }, result.next, result.turn);
     return this.call;
+  }
+
+  /**
+   * An operator's transfer replaces a relay call's TwiML, which closes its socket: that close is the
+   * handoff, not the caller leaving (their own hang-up still drops the call, through the status callback).
+   */
+  private handingOff(event: CallEvent): boolean {
+    return event.type === 'drop' && event.reason === RELAY_CLOSED && this.transfers.dialing !== undefined;
   }
 
   /** A chat turn: resume a dropped call first, record the user turn, answer it, record the reply. */

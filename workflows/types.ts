@@ -161,6 +161,9 @@ export type TransferOutcome = (typeof TRANSFER_OUTCOMES)[number];
 
 export type CallEventType = CallEvent['type'];
 
+/** The reason of the drop a ConversationRelay socket's close without `end` signals (api/voice/twilio-relay.ts). */
+export const RELAY_CLOSED = 'relay closed';
+
 /** The ApplicationFailure type of a provider's refusal to place a call: final, never retried. */
 export const PROVIDER_REFUSED = 'ProviderRefused';
 /** What a provider's refusal says besides its message (Twilio: its error code, HTTP status and help page). */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Stores } from '../../store/call-reader.js';
 import type { HostedInput, HostedReply } from '../../workflows/messages.js';
+import { RELAY_CLOSED } from '../../workflows/types.js';
 import type { CallGateway } from '../call-gateway.js';
 import { ApiError } from '../errors.js';
 import { resolveLeg } from '../providers/leg-map.js';
@@ -91,7 +92,7 @@ export class RelaySession {
       ?.then((leg) => {
         if (this.ended) return;
         const key = `twilio:${leg.sid}:relay-closed:${leg.sessionId}`;
-        return this.deps.gateway.signal(leg.callId, { type: 'drop', key, reason: 'relay closed', answered: true });
+        return this.deps.gateway.signal(leg.callId, { type: 'drop', key, reason: RELAY_CLOSED, answered: true });
       })
       .catch((err) => this.deps.logger?.error({ err }, 'relay drop not signaled'));
   }

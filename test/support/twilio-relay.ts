@@ -1,8 +1,10 @@
 // Plays Twilio's side of a ConversationRelay WebSocket: a signed handshake, Twilio's messages, and what
 // the server sends back, read in order.
 import { randomUUID } from 'node:crypto';
+import { serve } from '@hono/node-server';
 import WebSocket from 'ws';
-import { PUBLIC_BASE_URL } from './harness.js';
+import { attachRelay } from '../../api/voice/relay-server.js';
+import { PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './harness.js';
 import { signTwilio } from './twilio-voice.js';
 
 /** The socket URL the TwiML names, which Twilio signs. */
@@ -97,4 +99,31 @@ export class RelayClient {
     this.ws.close(1000);
     await this.closed;
   }
+}
+
+export interface Served {
+  port: number;
+  close(): void;
+}
+
+/** The harness's app on a real port with the relay beside it, as api/main.ts serves them. */
+export async function serveWithRelay(h: Harness, options: { holdAfterMs?: number } = {}): Promise<Served> {
+  let listening!: (port: number) => void;
+  const ready = new Promise<number>((resolve) => (listening = resolve));
+  const server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => listening(info.port));
+  const relay = attachRelay(server, {
+    gateway: h.gateway,
+    stores: { pool: h.pool, redis: h.redis },
+    webhooks: { twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL },
+    voiceHoldAfterMs: options.holdAfterMs,
+    relaySetupTimeoutMs: 300,
+  });
+  const port = await ready;
+  return {
+    port,
+    close() {
+      relay.close();
+      server.close();
+    },
+  };
 }
