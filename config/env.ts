@@ -83,6 +83,8 @@ const schema = z
     WORKER_METRICS_PORT: port(9464),
     // Workflows kept in the worker's sticky cache; evicted calls replay from history when they next wake.
     WORKER_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
+    // How long a cached call's next task waits for its worker before any worker may take it (what a SIGKILLed worker's calls wait).
+    WORKER_STICKY_TIMEOUT: duration('1s'),
     // Read again by worker/stack-traces.cjs in the workflow threads; validated here so a typo stops the worker.
     WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
     RATE_LIMIT_PER_CALLER: z.coerce.number().int().min(0).default(120),

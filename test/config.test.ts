@@ -28,6 +28,7 @@ describe('configuration', () => {
       POSTGRES_PORT: 5433,
       REDIS_PORT: 6380,
       WORKER_METRICS_PORT: 9464,
+      WORKER_STICKY_TIMEOUT: 1_000,
     });
     // A heartbeat also asks Temporal about the call: not more than once a second per stream.
     expect(() => loadConfig({ STREAM_HEARTBEAT: '500ms' })).toThrow(/STREAM_HEARTBEAT: must be at least 1s/);

@@ -1,10 +1,13 @@
 // The worker process is SIGKILLed mid-conversation and started again: nothing lost or doubled.
 import type { ChildProcess } from 'node:child_process';
+import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectEverywhere, eventRows, turnRows } from './support/assertions.js';
 import { createHarness, newCallId, type Harness } from './support/harness.js';
 import { startWorkerProcess } from './support/worker-process-spawn.js';
 
+const { TimeoutType } = temporal.api.enums.v1;
+const ms = (t: temporal.api.history.v1.IHistoryEvent['eventTime']) => Number(t!.seconds) * 1000 + Math.floor((t!.nanos ?? 0) / 1e6);
 let h: Harness;
 const children: ChildProcess[] = [];
 
@@ -38,6 +41,14 @@ it('continues after the worker is killed mid-conversation, with no turn lost or 
   expect(first.body.reply.text).toBe('Your name is Ada.');
   expect(second.body.reply).toEqual(first.body.reply);
   expect((await say('thanks', 'm4')).status).toBe(200);
+
+  // The killed worker's sticky task waited the default 1 s (worker/create-worker.ts) for it, not the SDK's 10 s, before the new one took it.
+  const events = (await h.handle(id).fetchHistory()).events ?? [];
+  const timedOut = events.find((e) => e.workflowTaskTimedOutEventAttributes?.timeoutType === TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START);
+  expect(timedOut, 'a sticky schedule-to-start timeout').toBeDefined();
+  const scheduled = events.find((e) => Number(e.eventId) === Number(timedOut!.workflowTaskTimedOutEventAttributes!.scheduledEventId));
+  expect(scheduled, 'the timed-out task was scheduled').toBeDefined();
+  expect(ms(timedOut!.eventTime) - ms(scheduled!.eventTime)).toBeLessThan(5_000);
 
   await expectEverywhere(h, id, { status: 'active', turnCount: 8 });
   expect((await turnRows(h, id)).map((t) => t.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);

@@ -27,6 +27,7 @@ const worker = await createCallWorker({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   deps: { pool, redis, responder, twilio: twilioCallSettings(config), webhookSecret: config.WEBHOOK_SECRET },
   maxCachedWorkflows: config.WORKER_CACHE_SIZE,
+  stickyTimeoutMs: config.WORKER_STICKY_TIMEOUT,
   workflowBundle: bundle,
 });
 // worker/stack-traces.cjs marks the process when it ran; without it the SDK's default (on) holds.
