@@ -38,7 +38,7 @@ describe('supervise', () => {
 
     worker.current().child.kill('SIGKILL');
     await eventually(() => expect(worker!.restarts()).toBe(1), 30_000);
-    expect(lines).toEqual(['worker exited (signal SIGKILL), restarting in 1 s']);
+    expect(lines).toEqual(['worker exited (signal SIGKILL), restarting in 100 ms']);
     const second = worker.current().child.pid!;
     expect(second).not.toBe(first);
     await eventually(async () => expect(await pollingPids()).toContain(second), 120_000, 250);

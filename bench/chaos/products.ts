@@ -1,6 +1,6 @@
 // The product's worker(s) and API during a chaos run: killed on purpose by the scenarios, and restarted here
 // (not by npm start's supervisor). An exit nobody asked for is an incident: logged with the process's last lines,
-// then restarted with npm start's backoff (1 s doubling, here up to 10 s).
+// then restarted with backoff (1 s doubling, up to 10 s).
 import type { Connection } from '@temporalio/client';
 import type { Proc } from '../../scripts/services/process.js';
 import type { ProductRole, StackControl } from '../stack.js';

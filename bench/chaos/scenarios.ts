@@ -67,12 +67,12 @@ async function flushRedis(ctx: FaultContext): Promise<void> {
   }
 }
 
-const RESTART_DELAY_MS = 1_000; // what npm start's supervisor waits before its first restart
+const RESTART_DELAY_MS = 100; // what npm start's supervisor waits before its first restart
 
 export const SCENARIOS: Scenario[] = [
   {
     name: 'worker-kill',
-    title: 'worker SIGKILL every 10 s (a replacement still starting: 2 s after it polls), restarted after 1 s',
+    title: 'worker SIGKILL every 10 s (a replacement still starting: 2 s after it polls), restarted after 100 ms',
     inject: (ctx) =>
       every(ctx, 10_000, async () => {
         const slot = ctx.products.workers[0]!;
@@ -88,7 +88,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'api-kill',
-    title: 'API SIGKILL every 10 s, restarted after 1 s',
+    title: 'API SIGKILL every 10 s, restarted after 100 ms',
     inject: (ctx) =>
       every(ctx, 10_000, async () => {
         await ctx.products.kill(ctx.products.api);
