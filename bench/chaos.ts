@@ -14,7 +14,7 @@ import { runChat, runVoice, Tally, type Conversation, type LoadSettings } from '
 import { Products } from './chaos/products.js';
 import { goalsMissed, renderTable, type ScenarioResult } from './chaos/report.js';
 import { SCENARIOS, type Scenario } from './chaos/scenarios.js';
-import { settle, verify, viewMismatches, type Figures } from './chaos/verify.js';
+import { settle, taskTimeouts, verify, viewMismatches, type Figures, type TaskTimeouts } from './chaos/verify.js';
 import { secrets, startBenchStack, type BenchStack } from './stack.js';
 
 const usage = `npm run chaos -- [--chats 20] [--voices 20] [--duration 60s] [--think 2s] [--down 5s]
@@ -124,13 +124,13 @@ try {
     current = run;
     const tally = new Tally();
     say(`scenario ${k + 1}/${chosen.length} ${scenario.name}: ${scenario.title}`);
-    let outcome: { figures: Figures | null; views: string[]; recovered: boolean };
+    let outcome: { figures: Figures | null; views: string[]; timeouts: TaskTimeouts | null; recovered: boolean };
     try {
       outcome = await runScenario(k, scenario, run, tally);
     } catch (err) {
       // The stack could not be brought to the scenario's start: nothing after it would measure anything.
       incident(`scenario aborted: ${(err as Error).message}`);
-      outcome = { figures: null, views: [], recovered: false };
+      outcome = { figures: null, views: [], timeouts: null, recovered: false };
     }
     const result = {
       name: scenario.name,
@@ -141,6 +141,7 @@ try {
       incidents: run.incidents,
       viewMismatches: outcome.views,
       figures: outcome.figures,
+      taskTimeouts: outcome.timeouts,
     };
     results.push({ ...result, goalsMissed: goalsMissed(result) });
     say(`${scenario.name}: ${results.at(-1)!.goalsMissed.join(', ') || 'goals met'}`);
@@ -206,16 +207,18 @@ try {
     );
     let figures: Figures | null = null;
     let views: string[] = [];
+    let timeouts: TaskTimeouts | null = null;
     try {
       if (!(await settle(pool, conversations, options.settleMs))) {
         say(`${at()}PostgreSQL holds fewer turns than were accepted after ${options.settleMs / 1000} s; comparing anyway`);
       }
       figures = await verify(pool, conversations);
       views = await viewMismatches(stack!.apiUrl, secrets.ADMIN_API_KEY, pool, conversations);
+      timeouts = await taskTimeouts(connection, conversations);
     } catch (err) {
       incident(`verification failed: ${(err as Error).message}`);
     }
-    return { figures, views, recovered };
+    return { figures, views, timeouts, recovered };
   }
   products.close();
   await connection.close();

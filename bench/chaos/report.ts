@@ -1,5 +1,5 @@
 // The chaos run's figures: one table row per scenario, then what was injected and what went wrong.
-import type { Figures } from './verify.js';
+import type { Figures, TaskTimeouts } from './verify.js';
 
 export interface ScenarioResult {
   name: string;
@@ -13,6 +13,8 @@ export interface ScenarioResult {
   incidents: string[];
   viewMismatches: string[];
   figures: Figures | null;
+  /** Workflow tasks that timed out in the calls' histories: what a killed worker's calls waited for. */
+  taskTimeouts: TaskTimeouts | null;
   goalsMissed: string[];
 }
 
@@ -92,9 +94,16 @@ export function renderTable(results: ScenarioResult[], header: string): string {
       if (f.replyMismatch) extra.push(`${f.replyMismatch} chat replies differ from PostgreSQL`);
       if (f.foreign) extra.push(`${f.foreign} turns nobody sent`);
       if (f.storedUnaccepted) extra.push(`${f.storedUnaccepted} stored though never accepted`);
+      const slowest = (['chat', 'voice'] as const).map((c) => `${c === 'chat' ? 'chat' : 'feed'} ${ms(f.latencyMs[c]?.max)}`);
+      extra.push(`slowest ${slowest.join(', ')}`);
       lines.push(`- ${extra.join(', ')}`);
       for (const e of f.examples) lines.push(`- finding: ${e}`);
     }
+    const t = r.taskTimeouts;
+    if (t)
+      lines.push(
+        `- workflow tasks timed out: ${t.scheduleToStart} on a sticky queue (schedule-to-start), ${t.startToClose} started (start-to-close)`,
+      );
     for (const v of r.viewMismatches.slice(0, 10)) lines.push(`- view: ${v}`);
     for (const bug of r.clientBugs.slice(0, 5)) lines.push(`- client 4xx: ${bug}`);
     // The full tail of a process's output is in the JSON and the log file; the table keeps its last lines.

@@ -1,7 +1,12 @@
 // Compares what the clients were told with what PostgreSQL holds, conversation by conversation.
+import type { Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import type pg from 'pg';
+import { workflowIdFor } from '../../workflows/messages.js';
 import { summarize } from '../stats.js';
 import type { Conversation } from './client.js';
+
+const { TimeoutType } = proto.temporal.api.enums.v1;
 
 export interface Figures {
   conversations: number;
@@ -179,4 +184,30 @@ export async function viewMismatches(apiUrl: string, adminKey: string, pool: pg.
       out.push(`${id}: API view ${res.status} turnCount ${view.turnCount}, PostgreSQL turn_count ${stored.get(id)}`);
   }
   return out;
+}
+
+/**
+ * The workflow tasks that timed out in the calls' histories, by kind: a task left on a dead (or busy) worker's sticky queue
+ * waits the worker's sticky timeout (schedule-to-start); a task a killed worker had started waits the workflow task timeout.
+ */
+export async function taskTimeouts(connection: Connection, conversations: Conversation[]): Promise<TaskTimeouts> {
+  const out = { scheduleToStart: 0, startToClose: 0 };
+  for (const c of conversations) {
+    const { history } = await connection.workflowService.getWorkflowExecutionHistory({
+      namespace: 'default',
+      execution: { workflowId: workflowIdFor(c.callId) },
+      maximumPageSize: 10_000,
+    });
+    for (const e of history?.events ?? []) {
+      const type = e.workflowTaskTimedOutEventAttributes?.timeoutType;
+      if (type === TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START) out.scheduleToStart++;
+      if (type === TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE) out.startToClose++;
+    }
+  }
+  return out;
+}
+
+export interface TaskTimeouts {
+  scheduleToStart: number;
+  startToClose: number;
 }
