@@ -27,7 +27,15 @@ export interface GatewaySettings {
   call: CallConfig;
   /** How long an update may take before the API answers 503 `timeout` (the update may still land: retry with the same id). */
   updateTimeoutMs?: number;
+  /** How long a task a worker took may run before another may take it (WORKFLOW_TASK_TIMEOUT; Temporal's default is 10 s). */
+  workflowTaskTimeoutMs?: number;
 }
+
+/**
+ * A worker SIGKILLed with a task in flight leaves it to time out: 2 s, not Temporal's 10 s, bounds that wait
+ * (docs/reliability.md). A long local activity does not hit it: the SDK heartbeats the task meanwhile.
+ */
+export const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 2_000;
 
 const DEFAULT_UPDATE_TIMEOUT_MS = 60_000;
 
@@ -50,6 +58,7 @@ export class CallGateway {
       typedSearchAttributes: startAttributes(start),
       // A callId names one call forever: an ended call is never restarted.
       workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+      workflowTaskTimeout: this.settings.workflowTaskTimeoutMs ?? DEFAULT_WORKFLOW_TASK_TIMEOUT_MS,
       staticSummary: summarizeCall(start),
       staticDetails: detailCall(start),
     };

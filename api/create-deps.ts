@@ -19,7 +19,12 @@ export async function connectDeps(config: Config, logger: Logger): Promise<ApiDe
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const gateway = new CallGateway(
     client,
-    { taskQueue: config.TEMPORAL_TASK_QUEUE, call: callConfigOf(config), updateTimeoutMs: config.UPDATE_TIMEOUT },
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      call: callConfigOf(config),
+      updateTimeoutMs: config.UPDATE_TIMEOUT,
+      workflowTaskTimeoutMs: config.WORKFLOW_TASK_TIMEOUT,
+    },
     async (callId) => (await selectCall(pool, callId)) !== null,
   );
   const feed = new CallFeed(redis, logger);

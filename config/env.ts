@@ -85,6 +85,8 @@ const schema = z
     WORKER_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
     // How long a cached call's next task waits for its worker before any worker may take it (what a SIGKILLed worker's calls wait).
     WORKER_STICKY_TIMEOUT: duration('1s'),
+    // How long a workflow task a worker took may run before another worker may take it (what a SIGKILLed worker's task in flight waits).
+    WORKFLOW_TASK_TIMEOUT: duration('2s').refine((ms) => ms >= 1000 && ms <= 120_000, 'must be between 1s and 120s'),
     // Read again by worker/stack-traces.cjs in the workflow threads; validated here so a typo stops the worker.
     WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
     RATE_LIMIT_PER_CALLER: z.coerce.number().int().min(0).default(120),

@@ -29,6 +29,7 @@ describe('configuration', () => {
       REDIS_PORT: 6380,
       WORKER_METRICS_PORT: 9464,
       WORKER_STICKY_TIMEOUT: 1_000,
+      WORKFLOW_TASK_TIMEOUT: 2_000,
     });
     // A heartbeat also asks Temporal about the call: not more than once a second per stream.
     expect(() => loadConfig({ STREAM_HEARTBEAT: '500ms' })).toThrow(/STREAM_HEARTBEAT: must be at least 1s/);
