@@ -12,6 +12,7 @@ import { purgeEnded } from '../store/retention.js';
 import { writeOrSalvage, type Rejection } from '../store/salvage.js';
 import { twilioCalls, type TwilioCallSettings } from './telephony/twilio-calls.js';
 import { twilioLive } from './telephony/twilio-live.js';
+import { EVERY_ACCOUNT } from '../store/scope.js';
 
 /** How much of the transcript a model responder sees. */
 const HISTORY_TURNS = 20;
@@ -67,7 +68,7 @@ export function createActivities({ pool, redis, responder, twilio, webhookSecret
 
     /** Asks the configured responder for the reply to the user's latest turn; `stream` gets its tokens as they come. */
     async respond(input: Omit<ResponderInput, 'history'>) {
-      const call = await readCall({ pool, redis }, input.callId);
+      const call = await readCall({ pool, redis }, EVERY_ACCOUNT, input.callId);
       const history = call ? await readRecentTurns({ pool, redis }, call, HISTORY_TURNS) : [];
       if (!input.stream) return responder({ ...input, history });
       const channel = input.stream;

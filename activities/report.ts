@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { signFeedBody } from '../common/feed-signature.js';
 import type { AttemptFailure } from '../workflows/report.js';
 import { selectCall, selectTurns } from '../store/calls-table.js';
+import { EVERY_ACCOUNT } from '../store/scope.js';
 
 export interface ReportInput {
   callId: string;
@@ -22,7 +23,7 @@ export async function postReport(
   { callId, eventId, url }: ReportInput,
 ): Promise<{ status: number; attempts: number }> {
   if (!secret) throw ApplicationFailure.nonRetryable('the worker has no WEBHOOK_SECRET to sign the report with', 'ReportUnsigned');
-  const call = await selectCall(pool, callId);
+  const call = await selectCall(pool, EVERY_ACCOUNT, callId);
   if (!call) throw ApplicationFailure.nonRetryable(`call ${callId} is not in PostgreSQL`, 'ReportCallMissing');
   const transcript = await selectTurns(pool, callId, 0, call.turnCount);
   const body = JSON.stringify({ eventId, type: 'call.ended', at: call.endedAt, call, transcript });

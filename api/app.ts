@@ -1,14 +1,17 @@
 // The HTTP app, built from its dependencies so tests drive it with app.request() and no network.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { pino } from 'pino';
-import { authenticate, formBodyToken, type AuthEnv } from './auth.js';
+import { authenticate, formBodyToken, viewersRead, type AuthEnv } from './auth.js';
 import { bodyLimit } from './body-limit.js';
 import { chatPage } from './chat-page.js';
 import type { ApiDeps } from './deps.js';
+import { createGrants } from './grants.js';
 import { docsRoutes, OPENAPI_CONFIG } from './docs.js';
 import { ApiError, describeCause, errorJson, toApiError } from './errors.js';
+import { LineRefused } from './call-start.js';
 import { createApiMetrics, observe } from './metrics.js';
 import { rateLimit } from './rate-limit.js';
+import { accountRoutes } from './routes/accounts.js';
 import { agentRoutes } from './routes/agents.js';
 import { callerRoutes } from './routes/callers.js';
 import { callRoutes } from './routes/calls.js';
@@ -36,6 +39,11 @@ export function createApp(deps: ApiDeps) {
   const logger = deps.logger ?? pino({ level: 'silent' });
   const metrics = createApiMetrics(deps.stores.pool);
   const app = new OpenAPIHono<AuthEnv>();
+  // Every refusal is counted where it is answered: here for the API and the feed, in the voice routes for a caller who hears it.
+  const countRefusal = (err: unknown) => {
+    if (err instanceof LineRefused) metrics.lineRefusals.inc({ account: err.accountId });
+  };
+  deps = { ...deps, countRefusal };
   app.onError((err, c) => {
     const apiError = toApiError(err);
     if (apiError.code === 'internal') logger.error({ err, path: c.req.path }, 'unhandled error');
@@ -45,6 +53,7 @@ export function createApp(deps: ApiDeps) {
       logger.warn({ code: apiError.code, path: c.req.path, details: apiError.details, cause: describeCause(cause) }, apiError.message);
       metrics.unavailable.inc({ code: apiError.code });
     }
+    countRefusal(err);
     return errorJson(c, apiError);
   });
   app.use('*', observe(metrics, logger));
@@ -78,19 +87,21 @@ export function createApp(deps: ApiDeps) {
   v1.route('/voice', voiceRoutes(deps));
   v1.use('/calls/:callId/drop', formBodyToken);
   // '/calls/*' also matches '/calls'. Limits count after authenticate, so the caller is known.
-  for (const path of ['/calls/*', '/callers/*', '/agents/*', '/numbers/*', '/stats', '/auth/*'])
-    v1.use(path, authenticate(deps.auth), rateLimit(deps.rateLimit, deps.stores.redis));
+  const grants = deps.grants ?? createGrants(deps.stores.pool);
+  for (const path of ['/calls/*', '/callers/*', '/agents/*', '/numbers/*', '/stats', '/auth/*', '/accounts/*'])
+    v1.use(path, authenticate(deps.auth, grants), viewersRead, rateLimit(deps.rateLimit, deps.stores.redis));
   v1.route('/calls', callRoutes(deps));
   v1.route('/callers', callerRoutes(deps));
   v1.route('/', agentRoutes(deps));
   v1.route('/auth', tokenRoutes(deps));
   v1.route('/', operatorRoutes(deps));
+  v1.route('/', accountRoutes(deps));
   app.route('/v1', v1);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
-    description: 'ADMIN_API_KEY for operators, a JWT from POST /v1/auth/tokens for chat clients',
+    description: "ADMIN_API_KEY (the platform key), an account's API key (cwk_...), or a JWT from POST /v1/auth/tokens for chat clients",
   });
   app.doc31('/openapi.json', OPENAPI_CONFIG);
   app.route('/docs', docsRoutes());

@@ -7,6 +7,7 @@ import { selectCall } from '../store/calls-table.js';
 import { CallGateway } from './call-gateway.js';
 import type { ApiDeps } from './deps.js';
 import { CallFeed } from './live/call-feed.js';
+import { EVERY_ACCOUNT } from '../store/scope.js';
 
 export const TOKEN_TTL_SECONDS = 3600;
 
@@ -25,7 +26,7 @@ export async function connectDeps(config: Config, logger: Logger): Promise<ApiDe
       updateTimeoutMs: config.UPDATE_TIMEOUT,
       workflowTaskTimeoutMs: config.WORKFLOW_TASK_TIMEOUT,
     },
-    async (callId) => (await selectCall(pool, callId)) !== null,
+    async (callId) => (await selectCall(pool, EVERY_ACCOUNT, callId)) !== null,
   );
   const feed = new CallFeed(redis, logger);
   return {

@@ -3,6 +3,7 @@ import type { Stores } from '../store/call-reader.js';
 import type { AuthSettings } from './auth.js';
 import type { CallGateway } from './call-gateway.js';
 import type { TrustProxy } from './client-ip.js';
+import type { Grants } from './grants.js';
 import type { CallFeed } from './live/call-feed.js';
 
 export interface WebhookSettings {
@@ -20,7 +21,7 @@ export interface WebhookSettings {
 }
 
 export interface RateLimitSettings {
-  /** Requests per window per caller number and per client IP; 0 disables. The operators' key is never limited. */
+  /** Requests per window per caller number and per client IP; 0 disables. Keys (the platform's and accounts') are never limited. */
   perCaller: number;
   perIp: number;
   windowSeconds: number;
@@ -55,6 +56,10 @@ export interface ApiDeps {
   logger?: Logger;
   /** Recorded batches for live streams; the app makes one on `stores.redis` when absent (it connects on the first stream). */
   feed?: CallFeed;
+  /** Counts a refused start or resume in /metrics (createApp sets it). */
+  countRefusal?: (err: unknown) => void;
+  /** What keys and accounts grant; one reading PostgreSQL through `stores.pool` when absent. */
+  grants?: Grants;
   /** How long a hosted voice request waits for its call before the caller hears a holding line (4 s). */
   voiceHoldAfterMs?: number;
   /** How often an open stream sends a heartbeat comment and checks that its call's workflow still runs (STREAM_HEARTBEAT, 15 s). */

@@ -7,13 +7,19 @@ export const ERROR_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
   forbidden: 403,
+  /** The account is suspended: its keys, its chat tokens and calls to its numbers are refused. */
+  account_suspended: 403,
   not_found: 404,
   method_not_allowed: 405,
   call_ended: 409,
   invalid_state: 409,
+  /** The phone number belongs to another account. */
+  number_taken: 409,
   resume_window_expired: 410,
   payload_too_large: 413,
   rate_limited: 429,
+  /** The account has as many open calls as its limit allows (details: limit, open). */
+  concurrency_limit: 429,
   internal: 500,
   /** A dependency (PostgreSQL, Redis, or the call service) is down or overloaded. */
   unavailable: 503,

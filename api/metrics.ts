@@ -35,6 +35,12 @@ export function createApiMetrics(pool: pg.Pool) {
     labelNames: ['code'],
     registers: [registry],
   });
+  const lineRefusals = new Counter({
+    name: 'callwright_concurrency_refusals_total',
+    help: "Starts and resumes refused because the account's open calls were at its concurrentCalls limit",
+    labelNames: ['account'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'callwright_calls',
     help: 'Calls by status, from PostgreSQL at scrape time',
@@ -46,7 +52,7 @@ export function createApiMetrics(pool: pg.Pool) {
       for (const status of STATUSES) this.set({ status }, counts.get(status) ?? 0);
     },
   });
-  return { registry, requests, latency, webhookFailures, unavailable };
+  return { registry, requests, latency, webhookFailures, unavailable, lineRefusals };
 }
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
 

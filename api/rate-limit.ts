@@ -32,10 +32,11 @@ export function rateLimit(settings: RateLimitSettings, redis: Redis): Middleware
   const windowMs = settings.windowSeconds * 1000;
   return async function rateLimit(c, next) {
     const principal = c.get('principal');
-    if (principal.kind === 'admin') return next();
+    // Keys are the operators' own tools; only chat clients (callers) are limited.
+    if (principal.kind !== 'caller') return next();
     const window = Math.floor(Date.now() / windowMs);
     const limits: [key: string, limit: number][] = [];
-    if (settings.perCaller > 0) limits.push([`ratelimit:caller:${principal.number}:${window}`, settings.perCaller]);
+    if (settings.perCaller > 0) limits.push([`ratelimit:caller:${principal.accountId}:${principal.number}:${window}`, settings.perCaller]);
     if (settings.perIp > 0) limits.push([`ratelimit:ip:${clientIp(c, settings.trustProxy)}:${window}`, settings.perIp]);
     if (limits.length === 0) return next();
     let counts: number[];

@@ -13,6 +13,15 @@ export const phone = z
   .min(3)
   .max(64)
   .regex(/^[+\w.@:-]+$/, 'a phone number or chat handle');
+export const accountId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ and - (not first)');
+/** The platform key names the account it acts in or reads; an account's own key may name only its own. */
+export const accountQuery = accountId
+  .optional()
+  .openapi({ description: "platform key: the account to act in or read (default: every account's reads, 'default' for writes)" });
 // PostgreSQL text and jsonb refuse NUL: a NUL that got into a workflow would fail its record activity forever.
 const NO_NUL = /^[^\u0000]*$/;
 export const text = () => z.string().regex(NO_NUL, 'must not contain NUL (\\u0000)');
@@ -45,6 +54,7 @@ export const TurnSchema = z.object({ seq: z.number().int(), role: z.enum(ROLES),
 export const CallViewSchema = z
   .object({
     callId: z.string(),
+    accountId: z.string().openapi({ description: 'the account the call belongs to' }),
     status: z.enum(STATUSES),
     disposition: z.enum(DISPOSITIONS).nullable(),
     channel: z.enum(CHANNELS),
@@ -100,6 +110,11 @@ export const StartCallBody = z
     agentId: id
       .optional()
       .openapi({ description: "the agent to answer the call; default: the agent of the call's own number (to, inbound; from, outbound)" }),
+    accountId: accountQuery,
+    new: z.boolean().optional().openapi({
+      description:
+        "a chat token's chat start resumes its caller's dropped chat call while its window is open (200, from any device); true starts a new call instead",
+    }),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -187,6 +202,7 @@ export const TurnsPage = z.object({ turns: z.array(TurnSchema), nextCursor: z.st
 
 export const ListCallsQuery = z
   .object({
+    accountId: accountQuery,
     status: z.enum(STATUSES).optional(),
     channel: z.enum(CHANNELS).optional(),
     from: phone.optional().openapi({ description: 'caller number; URL-encode a leading + as %2B' }),
@@ -208,7 +224,10 @@ export const ListCallsQuery = z
 export const CallsPage = z.object({ calls: z.array(CallViewSchema), nextCursor: z.string().nullable() }).openapi('CallsPage');
 
 export const StatsQuery = z
-  .object({ days: z.coerce.number().int().min(1).max(31).default(7).openapi({ description: 'window in UTC days, today included' }) })
+  .object({
+    accountId: accountQuery,
+    days: z.coerce.number().int().min(1).max(31).default(7).openapi({ description: 'window in UTC days, today included' }),
+  })
   .strict();
 const rate = z.number().nullable().openapi({ description: 'between 0 and 1; null when nothing to measure' });
 const seconds = z.number().nullable();
@@ -286,6 +305,7 @@ export const CallerSchema = z
   .openapi('Caller');
 export const EraseQuery = z
   .object({
+    accountId: accountQuery,
     erase: z.enum(['transcripts']).optional().openapi({
       description: "also replace the text of every turn of the caller's ended calls with [erased] and delete their recordings",
     }),
@@ -386,7 +406,7 @@ const removable = <T extends Record<string, z.ZodType>>(fields: T) =>
   };
 export const AgentIdParam = z.object({ agentId: id.openapi({ param: { name: 'agentId', in: 'path' } }) });
 export const AgentBody = z
-  .object({ agentId: id.optional(), name: text().trim().min(1).max(200), ...optional<AgentFields>(agentFields) })
+  .object({ agentId: id.optional(), accountId: accountQuery, name: text().trim().min(1).max(200), ...optional<AgentFields>(agentFields) })
   .strict()
   .openapi('NewAgent');
 export const AgentPatch = z
@@ -397,6 +417,7 @@ export const AgentPatch = z
 export const AgentSchema = z
   .object({
     agentId: z.string(),
+    accountId: z.string(),
     version: z.number().int(),
     name: z.string(),
     ...optional<AgentFields>(agentFields),
@@ -417,6 +438,13 @@ export const NumberBody = z
   .strict()
   .openapi('NumberAssignment');
 export const NumberSchema = z
-  .object({ number: z.string(), agentId: z.string(), tags: z.array(z.string()), createdAt: z.string(), updatedAt: z.string() })
+  .object({
+    number: z.string(),
+    accountId: z.string(),
+    agentId: z.string(),
+    tags: z.array(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
   .openapi('Number');
 export const NumberList = z.object({ numbers: z.array(NumberSchema) }).openapi('NumberList');

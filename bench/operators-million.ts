@@ -11,6 +11,7 @@ import { callStats } from '../store/call-stats.js';
 import { migrate } from '../db/migrate.js';
 import { startPostgres } from '../scripts/services/postgres.js';
 import { freePort } from '../scripts/services/process.js';
+import { EVERY_ACCOUNT } from '../store/scope.js';
 
 const calls = Number(process.argv[2] ?? 1_000_000);
 const dir = await mkdtemp(join(tmpdir(), 'callwright-bench-'));
@@ -50,15 +51,17 @@ try {
   await pool.query('VACUUM ANALYZE calls'); // the steady state autovacuum keeps: index-only scans need the visibility map
   console.log(`seeded ${calls} calls in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
 
-  const stats = await time('GET /v1/stats (7 days)', () => callStats(pool, 7));
+  const stats = await time('GET /v1/stats (7 days)', () => callStats(pool, EVERY_ACCOUNT, 7));
   console.log(
     `  active ${stats.active}, dropped now ${stats.droppedNow}, p95 ${stats.p95DurationSeconds} s, days ${stats.callsPerDay.length}`,
   );
-  await time('GET /v1/calls?limit=50', () => listCalls(pool, { limit: 50 }));
-  await time('GET /v1/calls?status=dropped&limit=50', () => listCalls(pool, { status: 'dropped', limit: 50 }));
-  await time('GET /v1/calls?from=<number>&limit=50', () => listCalls(pool, { from: '+15550004242', limit: 50 }));
-  const first = await listCalls(pool, { channel: 'chat', limit: 200 });
-  await time('GET /v1/calls?channel=chat, page 2 (cursor)', () => listCalls(pool, { channel: 'chat', limit: 200, after: first.next! }));
+  await time('GET /v1/calls?limit=50', () => listCalls(pool, { scope: EVERY_ACCOUNT, limit: 50 }));
+  await time('GET /v1/calls?status=dropped&limit=50', () => listCalls(pool, { scope: EVERY_ACCOUNT, status: 'dropped', limit: 50 }));
+  await time('GET /v1/calls?from=<number>&limit=50', () => listCalls(pool, { scope: EVERY_ACCOUNT, from: '+15550004242', limit: 50 }));
+  const first = await listCalls(pool, { scope: EVERY_ACCOUNT, channel: 'chat', limit: 200 });
+  await time('GET /v1/calls?channel=chat, page 2 (cursor)', () =>
+    listCalls(pool, { scope: EVERY_ACCOUNT, channel: 'chat', limit: 200, after: first.next! }),
+  );
 } finally {
   await pool.end();
   await server.stop();

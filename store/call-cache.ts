@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import { withDuration } from '../workflows/call-duration.js';
 import { partyNumber } from '../workflows/party.js';
-import type { CallView, Turn } from '../workflows/types.js';
+import { DEFAULT_ACCOUNT, type CallView, type Turn } from '../workflows/types.js';
 
 export const RECENT_TURNS = 50;
 const TTL_SECONDS = 7 * 24 * 3600;
@@ -12,7 +12,8 @@ export const LEG_TTL_SECONDS = 24 * 3600;
 export const keys = {
   call: (callId: string) => `call:${callId}`,
   turns: (callId: string) => `call:${callId}:turns`,
-  dropped: (number: string) => `dropped:${number}`,
+  /** Who may call back, per account: the same number may be a caller of two accounts. */
+  dropped: (accountId: string, number: string) => `dropped:${accountId}:${number}`,
   /** Which call a provider leg id belongs to. */
   leg: (legId: string) => `leg:${legId}`,
 };
@@ -66,9 +67,9 @@ export async function cacheEvent(
     m.expire(keys.turns(call.callId), TTL_SECONDS);
   }
   if (call.status === 'dropped' && call.resumeDeadline) {
-    m.set(keys.dropped(partyNumber(call)), call.callId, 'PXAT', Date.parse(call.resumeDeadline));
+    m.set(keys.dropped(call.accountId ?? DEFAULT_ACCOUNT, partyNumber(call)), call.callId, 'PXAT', Date.parse(call.resumeDeadline));
   } else {
-    m.eval(DEL_IF, 1, keys.dropped(partyNumber(call)), call.callId);
+    m.eval(DEL_IF, 1, keys.dropped(call.accountId ?? DEFAULT_ACCOUNT, partyNumber(call)), call.callId);
   }
   // The bytes of JSON.stringify({ call, turns } satisfies LiveBatch), without serializing either again.
   if (publish) m.publish(liveChannel(call.callId), `{"call":${view},"turns":[${entries.join(',')}]}`);
@@ -84,9 +85,9 @@ export async function refill(redis: Redis, call: CallView, recent: Turn[]): Prom
 export async function cachedCall(redis: Redis, callId: string): Promise<CallView | null> {
   const view = await redis.hget(keys.call(callId), 'view');
   if (!view) return null;
-  // Views cached before calls had agents, or durations, lack those fields.
+  // Views cached before calls had agents, durations or accounts lack those fields.
   const call = JSON.parse(view) as CallView;
-  return withDuration({ ...call, agent: call.agent ?? null });
+  return withDuration({ ...call, accountId: call.accountId ?? DEFAULT_ACCOUNT, agent: call.agent ?? null });
 }
 
 /** The cached recent turns, oldest first; null when the cache does not hold them. */
@@ -95,8 +96,8 @@ export async function cachedTurns(redis: Redis, callId: string): Promise<Turn[] 
   return raw.length ? raw.map((t) => JSON.parse(t) as Turn) : null;
 }
 
-export async function cachedDroppedCallFrom(redis: Redis, number: string): Promise<string | null> {
-  return redis.get(keys.dropped(number));
+export async function cachedDroppedCallFrom(redis: Redis, accountId: string, number: string): Promise<string | null> {
+  return redis.get(keys.dropped(accountId, number));
 }
 
 async function execOrThrow(m: ReturnType<Redis['multi']>): Promise<[Error | null, unknown][]> {

@@ -2,8 +2,11 @@
 import type pg from 'pg';
 import type { CallStatus, CallView, Channel } from '../workflows/types.js';
 import { rowToView } from './calls-table.js';
+import { scopeParam, type Scope } from './scope.js';
 
 export interface CallFilter {
+  /** Whose calls: one account's, or every account's (the platform key). */
+  scope: Scope;
   status?: CallStatus;
   channel?: Channel;
   from?: string;
@@ -48,6 +51,8 @@ export async function listCalls(pool: pg.Pool, f: CallFilter): Promise<{ calls: 
     params.push(value);
     where.push(sql(`$${params.length}`));
   };
+  const accountId = scopeParam(f.scope);
+  if (accountId !== null) add((p) => `account_id = ${p}`, accountId);
   if (f.status) add((p) => `status = ${p}`, f.status);
   if (f.channel) add((p) => `channel = ${p}`, f.channel);
   if (f.from) add((p) => `from_number = ${p}`, f.from);

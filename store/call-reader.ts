@@ -5,16 +5,18 @@ import type pg from 'pg';
 import type { CallView, Turn } from '../workflows/types.js';
 import { cachedCall, cachedDroppedCallFrom, cachedTurns, RECENT_TURNS, refill } from './call-cache.js';
 import { selectCall, selectDroppedCallFrom, selectRecentTurns, selectTurns } from './calls-table.js';
+import { reaches, type Scope } from './scope.js';
 
 export interface Stores {
   pool: pg.Pool;
   redis: Redis;
 }
 
-export async function readCall({ pool, redis }: Stores, callId: string): Promise<CallView | null> {
+/** The call if it is inside the scope; another account's call reads as absent. */
+export async function readCall({ pool, redis }: Stores, scope: Scope, callId: string): Promise<CallView | null> {
   const cached = await cachedCall(redis, callId).catch(() => null);
-  if (cached) return cached;
-  const call = await selectCall(pool, callId);
+  if (cached) return reaches(scope, cached.accountId) ? cached : null;
+  const call = await selectCall(pool, scope, callId);
   if (call) await refill(redis, call, await selectRecentTurns(pool, callId, RECENT_TURNS)).catch(() => undefined);
   return call;
 }
@@ -38,8 +40,11 @@ export async function readTurns(stores: Stores, call: CallView, afterSeq: number
   return selectTurns(stores.pool, call.callId, afterSeq, limit);
 }
 
-export async function readDroppedCallFrom({ pool, redis }: Stores, number: string): Promise<string | null> {
-  return (await cachedDroppedCallFrom(redis, number).catch(() => null)) ?? (await selectDroppedCallFrom(pool, number));
+/** The account's call that a redial from `number` resumes, if one is inside its window. */
+export async function readDroppedCallFrom({ pool, redis }: Stores, accountId: string, number: string): Promise<string | null> {
+  return (
+    (await cachedDroppedCallFrom(redis, accountId, number).catch(() => null)) ?? (await selectDroppedCallFrom(pool, accountId, number))
+  );
 }
 
 /** The cache is complete when it holds the last min(turnCount, 50) turns without a gap. */

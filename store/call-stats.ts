@@ -1,6 +1,7 @@
 // Operator statistics from PostgreSQL in one statement: live counts now, rates and durations over a window of UTC days.
 import type pg from 'pg';
 import { CHANNELS, type Channel } from '../workflows/types.js';
+import { inScope, scopeParam, type Scope } from './scope.js';
 
 export interface CallStats {
   active: number;
@@ -24,9 +25,10 @@ WITH win AS (
   SELECT channel, status, disposition, turn_count, drop_count, resume_count,
          (started_at AT TIME ZONE 'UTC')::date AS day,
          CASE WHEN status = 'ended' THEN extract(epoch FROM ended_at - started_at)::float8 END AS duration
-  FROM calls WHERE started_at >= $1::timestamptz AND started_at < $2::timestamptz
+  FROM calls WHERE started_at >= $1::timestamptz AND started_at < $2::timestamptz AND ${inScope('$3')}
 ), live AS (
-  SELECT channel, status, count(*)::int AS n FROM calls WHERE status IN ('ringing', 'active', 'dropped') GROUP BY channel, status
+  SELECT channel, status, count(*)::int AS n FROM calls WHERE status IN ('ringing', 'active', 'dropped') AND ${inScope('$3')}
+  GROUP BY channel, status
 )
 SELECT
   (SELECT coalesce(json_agg(live), '[]') FROM live) AS live,
@@ -62,10 +64,12 @@ async function withSortMemory(pool: pg.Pool, run: (client: pg.PoolClient) => Pro
 const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 1000) / 1000);
 
 /** `days` UTC days ending with today's; `now` is for tests. */
-export async function callStats(pool: pg.Pool, days: number, now = Date.now()): Promise<CallStats> {
+export async function callStats(pool: pg.Pool, scope: Scope, days: number, now = Date.now()): Promise<CallStats> {
   const until = Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
   const since = until - days * DAY_MS;
-  const rows = await withSortMemory(pool, (client) => client.query(STATS, [new Date(since).toISOString(), new Date(until).toISOString()]));
+  const rows = await withSortMemory(pool, (client) =>
+    client.query(STATS, [new Date(since).toISOString(), new Date(until).toISOString(), scopeParam(scope)]),
+  );
   const {
     live,
     totals,

@@ -1,4 +1,4 @@
-// Caller profiles (one row per number) and the erasure of a caller's transcripts.
+// Caller profiles (one row per account and number) and the erasure of a caller's transcripts.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { keys } from './call-cache.js';
@@ -36,36 +36,41 @@ const toView = (r: Record<string, any>): CallerView => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-export async function selectCaller(pool: pg.Pool, number: string): Promise<CallerView | null> {
-  const { rows } = await pool.query('SELECT * FROM callers WHERE number = $1', [number]);
+export async function selectCaller(pool: pg.Pool, accountId: string, number: string): Promise<CallerView | null> {
+  const { rows } = await pool.query('SELECT * FROM callers WHERE account_id = $1 AND number = $2', [accountId, number]);
   return rows[0] ? toView(rows[0]) : null;
 }
 
 /** Creates or replaces the whole profile: fields not given are cleared. `created` tells which. */
-export async function putCaller(pool: pg.Pool, number: string, p: CallerProfile): Promise<{ caller: CallerView; created: boolean }> {
+export async function putCaller(
+  pool: pg.Pool,
+  accountId: string,
+  number: string,
+  p: CallerProfile,
+): Promise<{ caller: CallerView; created: boolean }> {
   const { rows } = await pool.query(
-    `INSERT INTO callers (number, name, language, locale, tags, metadata) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (number) DO UPDATE SET name = EXCLUDED.name, language = EXCLUDED.language, locale = EXCLUDED.locale,
+    `INSERT INTO callers (number, name, language, locale, tags, metadata, account_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (account_id, number) DO UPDATE SET name = EXCLUDED.name, language = EXCLUDED.language, locale = EXCLUDED.locale,
        tags = EXCLUDED.tags, metadata = EXCLUDED.metadata, updated_at = now()
      RETURNING *, (xmax = 0) AS created`,
-    [number, p.name ?? null, p.language ?? null, p.locale ?? null, p.tags ?? [], p.metadata ?? {}],
+    [number, p.name ?? null, p.language ?? null, p.locale ?? null, p.tags ?? [], p.metadata ?? {}, accountId],
   );
   return { caller: toView(rows[0]), created: rows[0].created };
 }
 
 /** Changes only the given fields; null when there is no such caller. */
-export async function patchCaller(pool: pg.Pool, number: string, p: CallerProfile): Promise<CallerView | null> {
+export async function patchCaller(pool: pg.Pool, accountId: string, number: string, p: CallerProfile): Promise<CallerView | null> {
   const fields = (['name', 'language', 'locale', 'tags', 'metadata'] as const).filter((f) => p[f] !== undefined);
-  const sets = fields.map((f, i) => `${f} = $${i + 2}`);
-  const { rows } = await pool.query(`UPDATE callers SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE number = $1 RETURNING *`, [
-    number,
-    ...fields.map((f) => p[f]),
-  ]);
+  const sets = fields.map((f, i) => `${f} = $${i + 3}`);
+  const { rows } = await pool.query(
+    `UPDATE callers SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE account_id = $1 AND number = $2 RETURNING *`,
+    [accountId, number, ...fields.map((f) => p[f])],
+  );
   return rows[0] ? toView(rows[0]) : null;
 }
 
-export async function deleteCaller(pool: pg.Pool, number: string): Promise<boolean> {
-  return ((await pool.query('DELETE FROM callers WHERE number = $1', [number])).rowCount ?? 0) > 0;
+export async function deleteCaller(pool: pg.Pool, accountId: string, number: string): Promise<boolean> {
+  return ((await pool.query('DELETE FROM callers WHERE account_id = $1 AND number = $2', [accountId, number])).rowCount ?? 0) > 0;
 }
 
 /**
@@ -74,9 +79,14 @@ export async function deleteCaller(pool: pg.Pool, number: string): Promise<boole
  * cached view and turns (the cache refills from PostgreSQL). Open calls are left alone: their
  * workflows still converse. Repeating it erases nothing more.
  */
-export async function eraseTranscripts(pool: pg.Pool, redis: Redis, number: string): Promise<{ calls: number; turns: number }> {
+export async function eraseTranscripts(
+  pool: pg.Pool,
+  redis: Redis,
+  accountId: string,
+  number: string,
+): Promise<{ calls: number; turns: number }> {
   const { rows } = await pool.query<{ call_id: string; erased: number }>(
-    `WITH ended AS (SELECT call_id FROM calls WHERE from_number = $1 AND status = 'ended'),
+    `WITH ended AS (SELECT call_id FROM calls WHERE account_id = $3 AND from_number = $1 AND status = 'ended'),
           erased AS (UPDATE turns SET text = $2 WHERE call_id IN (SELECT call_id FROM ended) AND text <> $2 RETURNING call_id),
           -- The audit keeps what was said (message and turn events) and pressed (digits), and the call's memory its last messages.
           said AS (
@@ -86,7 +96,7 @@ export async function eraseTranscripts(pool: pg.Pool, redis: Redis, number: stri
                AND payload->>'text' IS DISTINCT FROM $2 AND payload->>'digits' IS DISTINCT FROM $2),
           memory AS (UPDATE calls SET context = context - 'recentQueries' WHERE call_id IN (SELECT call_id FROM ended) AND context ? 'recentQueries')
      SELECT e.call_id, (SELECT count(*) FROM erased x WHERE x.call_id = e.call_id)::int AS erased FROM ended e`,
-    [number, ERASED],
+    [number, ERASED, accountId],
   );
   if (rows.length) await redis.del(...rows.flatMap((r) => [keys.call(r.call_id), keys.turns(r.call_id)]));
   return { calls: rows.length, turns: rows.reduce((n, r) => n + r.erased, 0) };
@@ -99,14 +109,14 @@ export interface RecordedCall {
 }
 
 /** Twilio's recordings only: their events carry the RecordingSid the provider deletes them by. */
-export async function recordedCalls(pool: pg.Pool, number: string): Promise<RecordedCall[]> {
+export async function recordedCalls(pool: pg.Pool, accountId: string, number: string): Promise<RecordedCall[]> {
   const { rows } = await pool.query<RecordedCall>(
     `SELECT c.call_id AS "callId", array_agg(e.payload->>'sid' ORDER BY e.seq) AS sids
      FROM calls c JOIN call_events e ON e.call_id = c.call_id
-     WHERE c.from_number = $1 AND c.status = 'ended' AND c.recording IS NOT NULL
+     WHERE c.account_id = $2 AND c.from_number = $1 AND c.status = 'ended' AND c.recording IS NOT NULL
        AND e.type = 'recording' AND e.applied AND e.idempotency_key LIKE 'twilio:recording:%' AND e.payload ? 'sid'
      GROUP BY c.call_id ORDER BY min(c.ended_at), c.call_id`,
-    [number],
+    [number, accountId],
   );
   return rows;
 }

@@ -1,7 +1,8 @@
 // PostgreSQL access for calls, call_events, turns and callers: the system of record.
 import type pg from 'pg';
 import { withDuration } from '../workflows/call-duration.js';
-import type { CallView, RecordBatch, Turn } from '../workflows/types.js';
+import { DEFAULT_ACCOUNT, type CallView, type RecordBatch, type Turn } from '../workflows/types.js';
+import { inScope, scopeParam, type Scope } from './scope.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -9,6 +10,7 @@ export function rowToView(r: Record<string, any>): CallView {
   return withDuration({
     callId: r.call_id,
     workflowId: r.workflow_id,
+    accountId: r.account_id ?? DEFAULT_ACCOUNT,
     status: r.status,
     disposition: r.disposition,
     channel: r.channel,
@@ -57,6 +59,7 @@ const CALL_COLUMNS = [
   'version',
   'agent',
   'recording',
+  'account_id',
 ];
 // One statement, so one round trip and one implicit transaction: the caller profile, the call row (never
 // rolled back by a stale retry), then every event and turn of the batch as multi-row inserts from arrays.
@@ -67,8 +70,8 @@ const CALL_COLUMNS = [
 const N = CALL_COLUMNS.length;
 const WRITE_BATCH = `
   WITH caller AS (
-    INSERT INTO callers (number, name) SELECT $${N + 1}::text, $${N + 2}::text WHERE $${N + 1}::text IS NOT NULL
-    ON CONFLICT (number) DO UPDATE SET name = COALESCE(EXCLUDED.name, callers.name), updated_at = now()
+    INSERT INTO callers (account_id, number, name) SELECT $${N}::text, $${N + 1}::text, $${N + 2}::text WHERE $${N + 1}::text IS NOT NULL
+    ON CONFLICT (account_id, number) DO UPDATE SET name = COALESCE(EXCLUDED.name, callers.name), updated_at = now()
   ), call AS (
     INSERT INTO calls (${CALL_COLUMNS.join(', ')})
     VALUES (${CALL_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
@@ -161,6 +164,7 @@ export async function writeBatch(pool: pg.Pool, { call, events, turns, caller }:
     call.version,
     call.agent ?? null,
     call.recording ?? null,
+    call.accountId ?? DEFAULT_ACCOUNT,
     caller?.number ?? null,
     caller?.name ?? null,
     ...eventArrays,
@@ -189,8 +193,8 @@ async function realignEvents(pool: pg.Pool, callId: string, eventArrays: unknown
   }
 }
 
-export async function selectCall(pool: pg.Pool, callId: string): Promise<CallView | null> {
-  const { rows } = await pool.query('SELECT * FROM calls WHERE call_id = $1', [callId]);
+export async function selectCall(pool: pg.Pool, scope: Scope, callId: string): Promise<CallView | null> {
+  const { rows } = await pool.query(`SELECT * FROM calls WHERE call_id = $1 AND ${inScope('$2')}`, [callId, scopeParam(scope)]);
   return rows[0] ? rowToView(rows[0]) : null;
 }
 
@@ -210,15 +214,28 @@ export async function selectRecentTurns(pool: pg.Pool, callId: string, limit: nu
   return rows.reverse().map((r) => ({ seq: r.seq, role: r.role, text: r.text, at: r.at.toISOString() }));
 }
 
-/** The newest dropped call with this party (caller inbound, callee outbound) whose resume window is still open. */
-export async function selectDroppedCallFrom(pool: pg.Pool, number: string): Promise<string | null> {
+/** The account's newest dropped call with this party (caller inbound, callee outbound) whose resume window is still open. */
+export async function selectDroppedCallFrom(pool: pg.Pool, accountId: string, number: string): Promise<string | null> {
   const { rows } = await pool.query(
     // The number that may call back: the caller inbound, the callee outbound (index calls_dropped_party_idx).
     `SELECT call_id FROM calls
-     WHERE status = 'dropped' AND resume_deadline > now()
+     WHERE account_id = $2 AND status = 'dropped' AND resume_deadline > now()
        AND (CASE WHEN direction = 'outbound' AND to_number IS NOT NULL THEN to_number ELSE from_number END) = $1
      ORDER BY dropped_at DESC LIMIT 1`,
-    [number],
+    [number, accountId],
+  );
+  return rows[0]?.call_id ?? null;
+}
+
+/** The caller's newest dropped chat call in the account whose window is open: what a chat start resumes. */
+export async function selectDroppedChatOf(pool: pg.Pool, accountId: string, number: string): Promise<string | null> {
+  const { rows } = await pool.query(
+    // The same expression as calls_dropped_party_idx, so the index answers it.
+    `SELECT call_id FROM calls
+     WHERE account_id = $2 AND status = 'dropped' AND channel = 'chat' AND resume_deadline > now()
+       AND (CASE WHEN direction = 'outbound' AND to_number IS NOT NULL THEN to_number ELSE from_number END) = $1
+     ORDER BY dropped_at DESC LIMIT 1`,
+    [number, accountId],
   );
   return rows[0]?.call_id ?? null;
 }
@@ -233,10 +250,10 @@ export interface EventView {
   payload: Record<string, unknown>;
 }
 
-/** The call's audit trail after `afterSeq`, oldest first, optionally of one type. */
+/** The audit trail, after `afterSeq`, oldest first, optionally of one type, of a call read in the caller's scope. */
 export async function selectEvents(
   pool: pg.Pool,
-  callId: string,
+  { callId }: Pick<CallView, 'callId'>,
   q: { afterSeq: number; limit: number; type?: string },
 ): Promise<EventView[]> {
   const { rows } = await pool.query(

@@ -83,15 +83,25 @@ describe('callers reach only their own calls', () => {
   it('a caller token gets 403 on operator routes', async () => {
     const token = await mint(newNumber());
     for (const [method, path, body] of [
-      ['GET', '/calls'],
       ['GET', '/stats'],
       ['POST', '/auth/tokens', { subject: newNumber() }],
-      ['GET', '/calls?status=bogus'],
+      ['GET', `/calls?from=${encodeURIComponent(newNumber())}`],
     ] as const) {
       const res = await h.request(method, path, body, bearer(token));
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.body.error.code).toBe('forbidden');
     }
+  });
+
+  it("a caller token lists its own number's calls only", async () => {
+    const [me, other] = [newNumber(), newNumber()];
+    const mine = (await h.request('POST', '/calls', { channel: 'chat', from: me })).body.callId;
+    await h.request('POST', '/calls', { channel: 'chat', from: other });
+    await eventually(async () => {
+      const { status, body } = await h.request('GET', '/calls', undefined, bearer(await mint(me)));
+      expect(status).toBe(200);
+      expect(body.calls.map((c: { callId: string }) => c.callId)).toEqual([mine]);
+    });
   });
 });
 
@@ -137,7 +147,7 @@ describe('bad credentials get 401', () => {
   });
 
   it('an expired token', async () => {
-    const { token, expiresAt } = await mintToken(auth, number, Date.now() - 2 * auth.tokenTtlSeconds * 1000);
+    const { token, expiresAt } = await mintToken(auth, number, 'default', Date.now() - 2 * auth.tokenTtlSeconds * 1000);
     expect(Date.parse(expiresAt)).toBeLessThan(Date.now());
     await expect401(bearer(token), 'expired');
   });
@@ -217,7 +227,7 @@ describe('rate limits', () => {
   let n = 0;
   const newIp = () => `203.0.113.${(n = (n + 1) % 250) + 1}`;
   const as = async (number: string, ip: string) => ({
-    authorization: `Bearer ${(await mintToken(auth, number)).token}`,
+    authorization: `Bearer ${(await mintToken(auth, number, 'default')).token}`,
     'x-forwarded-for': `${ip}, 10.0.0.1`,
   });
   const expect429 = (res: { status: number; body: any; headers: Headers }) => {
@@ -286,7 +296,7 @@ describe('rate limits', () => {
     try {
       const statuses: number[] = [];
       for (let i = 0; i <= settings.perIp; i++) {
-        const headers = { authorization: `Bearer ${(await mintToken(auth, newNumber())).token}`, ...extra() };
+        const headers = { authorization: `Bearer ${(await mintToken(auth, newNumber(), 'default')).token}`, ...extra() };
         statuses.push((await fetch(`${url}/${newCallId()}`, { headers })).status);
       }
       return statuses;

@@ -55,7 +55,7 @@ describe('lifecycle', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'ended', disposition });
     await expectEverywhere(h, id, { status: 'ended', disposition });
-    expect(await h.redis.exists(`dropped:+15550001111`)).toBe(0);
+    expect(await h.redis.exists(`dropped:default:+15550001111`)).toBe(0);
   });
 
   it('active → turn → active, with a per-call sequence', async () => {
@@ -83,7 +83,7 @@ describe('lifecycle', () => {
     expect(res.status).toBe(200);
     const view = await expectEverywhere(h, id, { status: 'dropped', dropCount: 1 });
     expect(Date.parse(view.resumeDeadline!) - Date.parse(view.droppedAt!)).toBe(2_000);
-    expect(await h.redis.get(`dropped:${from}`)).toBe(id);
+    expect(await h.redis.get(`dropped:default:${from}`)).toBe(id);
     const [row] = await h.rows('SELECT resume_deadline FROM calls WHERE call_id = $1', [id]);
     expect(row.resume_deadline.toISOString()).toBe(view.resumeDeadline);
   });
@@ -96,7 +96,7 @@ describe('lifecycle', () => {
     const res = await h.request('POST', `/calls/${id}/resume`, {});
     expect(res.status).toBe(200);
     await expectEverywhere(h, id, { status: 'active', resumeCount: 1, dropCount: 1, resumeDeadline: null });
-    expect(await h.redis.get(`dropped:${from}`)).toBeNull();
+    expect(await h.redis.get(`dropped:default:${from}`)).toBeNull();
     // Resuming an active call is a no-op.
     expect((await h.request('POST', `/calls/${id}/resume`, {})).body).toMatchObject({ status: 'active', resumeCount: 1 });
   });
@@ -108,7 +108,7 @@ describe('lifecycle', () => {
     await h.request('POST', `/calls/${id}/drop`, {});
     await expectEverywhere(h, id, { status: 'ended', disposition: 'abandoned' });
     expect((await eventRows(h, id)).at(-1)).toMatchObject({ type: 'timeout', applied: true, payload: { disposition: 'abandoned' } });
-    expect(await h.redis.get(`dropped:${from}`)).toBeNull();
+    expect(await h.redis.get(`dropped:default:${from}`)).toBeNull();
     const late = await h.request('POST', `/calls/${id}/resume`, {});
     expect(late.status).toBe(410);
     expect(late.body.error.code).toBe('resume_window_expired');

@@ -338,6 +338,48 @@ describe('OpenAPI conformance of live answers', () => {
     ];
     for (const call of profiles) await conforms(call);
 
+    // Accounts and keys: created, read, changed, a key made and revoked; a duplicate, an unknown account, a forbidden role.
+    const acc = `conf-${chat.slice(0, 8).toLowerCase()}`;
+    await conforms({
+      op: 'POST /v1/accounts',
+      path: '/v1/accounts',
+      body: JSON.stringify({ accountId: acc, name: 'Conf' }),
+      headers: json(),
+    });
+    await conforms({
+      op: 'POST /v1/accounts',
+      path: '/v1/accounts',
+      body: JSON.stringify({ accountId: acc, name: 'Conf' }),
+      headers: json(),
+    });
+    await conforms({ op: 'POST /v1/accounts', path: '/v1/accounts', body: JSON.stringify({ name: '' }), headers: json() });
+    await conforms({ op: 'GET /v1/accounts', path: '/v1/accounts', headers: admin });
+    await conforms({ op: 'GET /v1/accounts/{accountId}', path: `/v1/accounts/${acc}`, headers: admin });
+    await conforms({ op: 'GET /v1/accounts/{accountId}', path: '/v1/accounts/nobody', headers: admin });
+    const patchAccount = { op: 'PATCH /v1/accounts/{accountId}', path: `/v1/accounts/${acc}`, headers: json() };
+    await conforms({ ...patchAccount, body: JSON.stringify({ limits: { concurrentCalls: 5 } }) });
+    await conforms({ ...patchAccount, body: JSON.stringify({}) });
+    const keys = `/v1/accounts/${acc}/keys`;
+    const made = await h.app.request(keys, { method: 'POST', headers: json(), body: JSON.stringify({ name: 'viewer', role: 'viewer' }) });
+    const viewer = (await made.json()) as { keyId: string; key: string };
+    await conforms({
+      op: 'POST /v1/accounts/{accountId}/keys',
+      path: keys,
+      body: JSON.stringify({ name: 'ops', role: 'operator' }),
+      headers: json(),
+    });
+    await conforms({
+      op: 'POST /v1/accounts/{accountId}/keys',
+      path: keys,
+      body: JSON.stringify({ name: 'ops', role: 'operator' }),
+      headers: { authorization: `Bearer ${viewer.key}`, 'content-type': 'application/json' },
+    });
+    await conforms({ op: 'GET /v1/accounts/{accountId}/keys', path: keys, headers: admin });
+    await conforms({ op: 'DELETE /v1/accounts/{accountId}/keys/{keyId}', path: `${keys}/${viewer.keyId}`, headers: admin });
+    await conforms({ op: 'DELETE /v1/accounts/{accountId}/keys/{keyId}', path: `${keys}/nokey`, headers: admin });
+    await conforms({ op: 'DELETE /v1/accounts/{accountId}', path: `/v1/accounts/${acc}`, headers: admin });
+    await conforms({ op: 'DELETE /v1/accounts/{accountId}', path: '/v1/accounts/nobody', headers: admin });
+
     // Webhooks: a feed conversation, a bad signature, a bad event, an event for an unknown call; Twilio likewise.
     const voice = newCallId();
     const events: Call[] = [

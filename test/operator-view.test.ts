@@ -42,7 +42,7 @@ describe('operator view', () => {
     const id = newCallId();
     const from = uniqueNumber();
     await startChat(id, from);
-    const atStart = { CallStatus: 'active', CallChannel: 'chat', CallerNumber: from, TurnCount: 0, DropCount: 0 };
+    const atStart = { CallStatus: 'active', CallChannel: 'chat', CallerNumber: from, TurnCount: 0, DropCount: 0, AccountId: 'default' };
     await eventually(async () => expect(await searchAttributes(id)).toEqual(atStart));
 
     for (const text of ['hello', 'my name is Ada']) expect((await h.request('POST', `/calls/${id}/messages`, { text })).status).toBe(200);

@@ -189,11 +189,11 @@ describe('POST /calls, outbound', () => {
     await callback(sid, 'in-progress', to);
     await callback(sid, 'completed', to);
     await expectEverywhere(h, callId, { status: 'dropped', dropCount: 1 });
-    expect(await h.redis.get(`dropped:${to}`)).toBe(callId);
-    expect(await h.redis.get(`dropped:${COMPANY}`)).not.toBe(callId);
+    expect(await h.redis.get(`dropped:default:${to}`)).toBe(callId);
+    expect(await h.redis.get(`dropped:default:${COMPANY}`)).not.toBe(callId);
 
     // The callee calls the company back within the window; PostgreSQL knows it too once Redis forgets.
-    await h.redis.del(`dropped:${to}`);
+    await h.redis.del(`dropped:default:${to}`);
     const back = newCallSid();
     await callback(back, 'ringing', to, { inbound: true });
     await expectEverywhere(h, callId, { status: 'active', resumeCount: 1, legs: [sid, back] });

@@ -17,6 +17,7 @@ const at = new Date().toISOString();
 const callView = (callId: string): CallView => ({
   callId,
   workflowId: `call-${callId}`,
+  accountId: 'default',
   status: 'active',
   disposition: null,
   channel: 'voice',

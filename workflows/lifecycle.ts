@@ -1,7 +1,7 @@
 // The lifecycle table of the design contract as pure functions: no I/O, no clock of its own.
 import { withDuration } from './call-duration.js';
 import { CallErrorType } from './messages.js';
-import type { CallConfig, CallEvent, CallView, Disposition, Role, StartCall } from './types.js';
+import { DEFAULT_ACCOUNT, type CallConfig, type CallEvent, type CallView, type Disposition, type Role, type StartCall } from './types.js';
 
 export type Transition =
   { ok: true; next: CallView; turn?: { role: Role; text: string } } | { ok: false; code: CallErrorType; reason: string };
@@ -13,6 +13,7 @@ export function initialView(start: StartCall, workflowId: string, now: number): 
   return {
     callId: start.callId,
     workflowId,
+    accountId: start.accountId ?? DEFAULT_ACCOUNT,
     status: start.answered ? 'active' : 'ringing',
     disposition: null,
     channel: start.channel,

@@ -1,6 +1,14 @@
 // What operators see in the Temporal UI: search attributes and the current-details panel.
 import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
-import { CallChannelKey, CallerNumberKey, CallStatusKey, DispositionKey, DropCountKey, TurnCountKey } from './search-attributes.js';
+import {
+  AccountIdKey,
+  CallChannelKey,
+  CallerNumberKey,
+  CallStatusKey,
+  DispositionKey,
+  DropCountKey,
+  TurnCountKey,
+} from './search-attributes.js';
 import { initialView } from './lifecycle.js';
 import type { TransferState } from './call-session.js';
 import type { CallView, StartCall } from './types.js';
@@ -31,7 +39,10 @@ export const indexedNow = (call: CallView, atMs: number): Indexed => ({
 });
 
 /** The attributes a call is started with: what its first task would otherwise write at once. */
-export const startAttributes = (start: StartCall): SearchAttributePair[] => searchAttributesOf(initialView(start, '', 0));
+export function startAttributes(start: StartCall): SearchAttributePair[] {
+  const call = initialView(start, '', 0);
+  return [...searchAttributesOf(call), { key: AccountIdKey, value: call.accountId }];
+}
 
 /** The search attributes this run started with; undefined when its start set none (started outside the API). */
 export function indexedAtStart(attributes: TypedSearchAttributes, atMs: number): Indexed | undefined {

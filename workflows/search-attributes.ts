@@ -7,3 +7,5 @@ export const CallerNumberKey = defineSearchAttributeKey('CallerNumber', SearchAt
 export const DispositionKey = defineSearchAttributeKey('Disposition', SearchAttributeType.KEYWORD);
 export const TurnCountKey = defineSearchAttributeKey('TurnCount', SearchAttributeType.INT);
 export const DropCountKey = defineSearchAttributeKey('DropCount', SearchAttributeType.INT);
+/** The customer the call belongs to; set once at start, never upserted (histories from before accounts replay unchanged). */
+export const AccountIdKey = defineSearchAttributeKey('AccountId', SearchAttributeType.KEYWORD);

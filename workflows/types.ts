@@ -19,9 +19,14 @@ export interface Turn {
 }
 
 /** What the contract calls the call view; times are ISO 8601, absent values null. */
+/** The account of everything from before accounts, and of what the platform key creates without naming one. */
+export const DEFAULT_ACCOUNT = 'default';
+
 export interface CallView {
   callId: string;
   workflowId: string;
+  /** The customer the call belongs to (`default` in calls from before accounts). */
+  accountId: string;
   status: CallStatus;
   disposition: Disposition | null;
   channel: Channel;
@@ -109,6 +114,8 @@ export interface Recording {
 
 export interface StartCall {
   callId: string;
+  /** The account that owns the call (absent in older calls: `default`). */
+  accountId?: string;
   channel: Channel;
   direction: Direction;
   from: string;

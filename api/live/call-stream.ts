@@ -7,6 +7,7 @@ import type { LiveBatch } from '../../store/call-cache.js';
 import { readCall, readTurns, type Stores } from '../../store/call-reader.js';
 import type { CallView, Turn } from '../../workflows/types.js';
 import type { CallFeed, FeedSignal } from './call-feed.js';
+import { EVERY_ACCOUNT } from '../../store/scope.js';
 
 const PAGE = 200;
 
@@ -112,7 +113,7 @@ export class CallStream {
 
   /** The turns after the last one sent, then the view, from the store (Redis, else PostgreSQL). */
   private async catchUp(sse: SSEStreamingApi): Promise<void> {
-    const view = (await readCall(this.sources.stores, this.view.callId)) ?? this.view;
+    const view = (await readCall(this.sources.stores, EVERY_ACCOUNT, this.view.callId)) ?? this.view;
     for (;;) {
       const page = await readTurns(this.sources.stores, view, this.lastSeq, PAGE);
       for (const turn of page) if (turn.seq > this.lastSeq) await this.sendTurn(sse, turn);

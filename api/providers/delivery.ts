@@ -4,6 +4,7 @@ import type { CallGateway } from '../call-gateway.js';
 import { prepareStart } from '../call-start.js';
 import { callOfLeg, ownLeg } from './leg-map.js';
 import { firstLegEvent, joinedLegEvent, startOf, type StatusCallback } from './lifecycle.js';
+import { EVERY_ACCOUNT } from '../../store/scope.js';
 
 export type Deliver = (cb: StatusCallback) => Promise<void>;
 
@@ -11,7 +12,8 @@ export function statusCallbacks({ gateway, stores }: { gateway: CallGateway; sto
   // signalWithStart for every callback of a first leg: whichever arrives first creates the call, with the
   // caller's profile and the agent of the number called.
   const deliverOwn = async (cb: StatusCallback) => {
-    const { start, config } = await prepareStart(stores, startOf(cb));
+    // A call the provider reports is counted, never refused: Callwright only observes it.
+    const { start, config } = await prepareStart(stores, startOf(cb), undefined, { takesLine: false });
     await gateway.signalWithStart(start, firstLegEvent(cb), config);
   };
 
@@ -26,7 +28,7 @@ export function statusCallbacks({ gateway, stores }: { gateway: CallGateway; sto
     }
     if (await gateway.signal(callId, joinedLegEvent(cb))) return;
     // The joined call has closed. If it never took this leg, its window closed first: the leg is a call of its own.
-    const joined = await readCall(stores, callId);
+    const joined = await readCall(stores, EVERY_ACCOUNT, callId);
     if (joined?.legs.includes(cb.sid)) return; // a late callback for an ended call
     await ownLeg(stores, cb.sid);
     await deliverOwn(cb);

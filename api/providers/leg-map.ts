@@ -1,6 +1,8 @@
 // Which call a provider leg belongs to: decided by its first callback, remembered in Redis for a day.
 import { keys, LEG_TTL_SECONDS } from '../../store/call-cache.js';
 import { readCall, readDroppedCallFrom, type Stores } from '../../store/call-reader.js';
+import { EVERY_ACCOUNT } from '../../store/scope.js';
+import { accountOfNumber } from '../call-start.js';
 import { mayJoin, type StatusCallback } from './lifecycle.js';
 
 /**
@@ -29,8 +31,9 @@ async function decide(stores: Stores, cb: StatusCallback): Promise<string> {
   const owner = await ownerInStore(stores, cb.sid);
   if (owner) return owner;
   if (!mayJoin(cb)) return cb.sid;
-  const dropped = await readDroppedCallFrom(stores, cb.from);
-  if (!dropped || dropped === cb.sid || (await readCall(stores, cb.sid))) return cb.sid;
+  // A redial resumes only a call of the account that owns the number called.
+  const dropped = await readDroppedCallFrom(stores, await accountOfNumber(stores.pool, cb.to), cb.from);
+  if (!dropped || dropped === cb.sid || (await readCall(stores, EVERY_ACCOUNT, cb.sid))) return cb.sid;
   return dropped;
 }
 

@@ -30,8 +30,13 @@ export async function deleteTwilioRecording(twilio: TwilioRestSettings, sid: str
  * Deletes every recording of the caller's ended calls at Twilio, call by call; answers how many. A call whose
  * recordings could not all be deleted keeps its view unchanged, and the error says to retry.
  */
-export async function eraseRecordings(stores: Stores, twilio: TwilioRestSettings | undefined, number: string): Promise<number> {
-  const calls = await recordedCalls(stores.pool, number);
+export async function eraseRecordings(
+  stores: Stores,
+  twilio: TwilioRestSettings | undefined,
+  accountId: string,
+  number: string,
+): Promise<number> {
+  const calls = await recordedCalls(stores.pool, accountId, number);
   if (calls.length && !twilio)
     throw new ApiError('unavailable', "deleting the caller's recordings at Twilio needs TWILIO_ACCOUNT_SID; retry once it is set");
   let deleted = 0;

@@ -12,7 +12,9 @@ import {
   selectAgent,
   selectNumber,
 } from '../../store/agents.js';
-import { requireAdmin, type AuthEnv } from '../auth.js';
+import { actingIn, readScope } from '../acting.js';
+import { AccountQuery } from '../account-schemas.js';
+import { requireOperator, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { bearer, body, errors, json, router } from '../openapi.js';
@@ -30,16 +32,17 @@ import {
 } from '../schemas.js';
 
 const route = <R extends Parameters<typeof createRoute>[0]>(tag: string, r: R) =>
-  createRoute({ tags: [tag], security: bearer, middleware: [requireAdmin] as const, ...r });
+  createRoute({ tags: [tag], security: bearer, middleware: [requireOperator] as const, ...r });
 const err = (description: string) => json(ErrorSchema, description);
 const noAgent = { 404: err('no such agent') };
+const noAccount = { 404: err('no such agent, or no such account') };
 
 const createAgent = route('agents', {
   method: 'post',
   path: '/agents',
   summary: 'Create an agent (version 1)',
-  request: { body: body(AgentBody) },
-  responses: { 201: json(AgentSchema, 'created'), 409: err('an agent with this agentId exists'), ...errors },
+  request: { query: AccountQuery, body: body(AgentBody) },
+  responses: { 201: json(AgentSchema, 'created'), 409: err('an agent with this agentId exists'), ...noAccount, ...errors },
 });
 const listAgentsRoute = route('agents', {
   method: 'get',
@@ -71,9 +74,15 @@ const deleteAgentRoute = route('agents', {
 const putNumberRoute = route('numbers', {
   method: 'put',
   path: '/numbers/{number}',
-  summary: 'Assign an agent to a phone number',
-  request: { params: E164Param, body: body(NumberBody) },
-  responses: { 201: json(NumberSchema, 'assigned'), 200: json(NumberSchema, 'reassigned'), ...noAgent, ...errors },
+  summary: "Assign one of the account's agents to a phone number (a number belongs to one account)",
+  request: { params: E164Param, query: AccountQuery, body: body(NumberBody) },
+  responses: {
+    201: json(NumberSchema, 'assigned'),
+    200: json(NumberSchema, 'reassigned'),
+    ...noAgent,
+    409: err('number_taken: the number belongs to another account'),
+    ...errors,
+  },
 });
 const listNumbersRoute = route('numbers', {
   method: 'get',
@@ -103,23 +112,23 @@ export function agentRoutes({ stores: { pool } }: ApiDeps): OpenAPIHono<AuthEnv>
   };
   return router<AuthEnv>()
     .openapi(createAgent, async (c) => {
-      const input = c.req.valid('json');
-      const agent = await insertAgent(pool, input);
+      const { accountId, ...input } = c.req.valid('json');
+      const agent = await insertAgent(pool, await actingIn(c, pool, accountId), input);
       if (!agent) throw new ApiError('invalid_state', `agent ${input.agentId} exists; PATCH it instead`);
       return c.json(agent, 201);
     })
-    .openapi(listAgentsRoute, async (c) => c.json({ agents: await listAgents(pool) }, 200))
+    .openapi(listAgentsRoute, async (c) => c.json({ agents: await listAgents(pool, readScope(c)) }, 200))
     .openapi(getAgent, async (c) => {
       const { agentId } = c.req.valid('param');
-      return c.json(agentOr404(agentId, await selectAgent(pool, agentId)), 200);
+      return c.json(agentOr404(agentId, await selectAgent(pool, readScope(c), agentId)), 200);
     })
     .openapi(patchAgentRoute, async (c) => {
       const { agentId } = c.req.valid('param');
-      return c.json(agentOr404(agentId, await patchAgent(pool, agentId, c.req.valid('json'))), 200);
+      return c.json(agentOr404(agentId, await patchAgent(pool, readScope(c), agentId, c.req.valid('json'))), 200);
     })
     .openapi(deleteAgentRoute, async (c) => {
       const { agentId } = c.req.valid('param');
-      const outcome = await deleteAgent(pool, agentId);
+      const outcome = await deleteAgent(pool, readScope(c), agentId);
       if (outcome === 'absent') throw new ApiError('not_found', `no agent ${agentId}`);
       if (outcome !== 'deleted')
         throw new ApiError('invalid_state', `agent ${agentId} still answers numbers; reassign them first`, outcome);
@@ -128,19 +137,21 @@ export function agentRoutes({ stores: { pool } }: ApiDeps): OpenAPIHono<AuthEnv>
     .openapi(putNumberRoute, async (c) => {
       const { number } = c.req.valid('param');
       const { agentId, tags } = c.req.valid('json');
-      const { number: view, created } = agentOr404(agentId, await putNumber(pool, number, agentId, tags));
-      return c.json(view, created ? 201 : 200);
+      const put = await putNumber(pool, await actingIn(c, pool), number, agentId, tags);
+      if (put === 'no_agent') throw new ApiError('not_found', `no agent ${agentId}`);
+      if (put === 'taken') throw new ApiError('number_taken', `${number} belongs to another account`);
+      return c.json(put.number, put.created ? 201 : 200);
     })
-    .openapi(listNumbersRoute, async (c) => c.json({ numbers: await listNumbers(pool) }, 200))
+    .openapi(listNumbersRoute, async (c) => c.json({ numbers: await listNumbers(pool, readScope(c)) }, 200))
     .openapi(getNumber, async (c) => {
       const { number } = c.req.valid('param');
-      const view = await selectNumber(pool, number);
+      const view = await selectNumber(pool, readScope(c), number);
       if (!view) throw new ApiError('not_found', `number ${number} is not assigned`);
       return c.json(view, 200);
     })
     .openapi(deleteNumberRoute, async (c) => {
       const { number } = c.req.valid('param');
-      if (!(await deleteNumber(pool, number))) throw new ApiError('not_found', `number ${number} is not assigned`);
+      if (!(await deleteNumber(pool, readScope(c), number))) throw new ApiError('not_found', `number ${number} is not assigned`);
       return c.body(null, 204);
     });
 }

@@ -1,6 +1,8 @@
-// Caller profiles: operators manage any; a chat client's token reaches its own number only.
+// Caller profiles, per account: operators manage their account's; a chat client's token reaches its own number only.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { deleteCaller, eraseTranscripts, patchCaller, putCaller, selectCaller } from '../../store/callers.js';
+import { actingIn } from '../acting.js';
+import { AccountQuery } from '../account-schemas.js';
 import { assertOwner, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -15,21 +17,21 @@ const putRoute = route({
   method: 'put',
   path: '/{number}',
   summary: "Create or replace a caller's profile",
-  request: { params: NumberParam, body: body(CallerBody) },
+  request: { params: NumberParam, query: AccountQuery, body: body(CallerBody) },
   responses: { 201: json(CallerSchema, 'created'), 200: json(CallerSchema, 'replaced'), ...errors },
 });
 const patchRoute = route({
   method: 'patch',
   path: '/{number}',
   summary: 'Change the given fields of a profile',
-  request: { params: NumberParam, body: body(CallerPatch) },
+  request: { params: NumberParam, query: AccountQuery, body: body(CallerPatch) },
   responses: { 200: json(CallerSchema), ...notFound, ...errors },
 });
 const getRoute = route({
   method: 'get',
   path: '/{number}',
   summary: "A caller's profile",
-  request: { params: NumberParam },
+  request: { params: NumberParam, query: AccountQuery },
   responses: { 200: json(CallerSchema), ...notFound, ...errors },
 });
 const deleteRoute = route({
@@ -51,28 +53,29 @@ export function callerRoutes({ stores, twilio }: ApiDeps): OpenAPIHono<AuthEnv> 
     .openapi(putRoute, async (c) => {
       const { number } = c.req.valid('param');
       assertOwner(c.get('principal'), number);
-      const { caller, created } = await putCaller(stores.pool, number, c.req.valid('json'));
+      const { caller, created } = await putCaller(stores.pool, await actingIn(c, stores.pool), number, c.req.valid('json'));
       return c.json(caller, created ? 201 : 200);
     })
     .openapi(patchRoute, async (c) => {
       const { number } = c.req.valid('param');
       assertOwner(c.get('principal'), number);
-      return c.json(found(number, await patchCaller(stores.pool, number, c.req.valid('json'))), 200);
+      return c.json(found(number, await patchCaller(stores.pool, await actingIn(c, stores.pool), number, c.req.valid('json'))), 200);
     })
     .openapi(getRoute, async (c) => {
       const { number } = c.req.valid('param');
       assertOwner(c.get('principal'), number);
-      return c.json(found(number, await selectCaller(stores.pool, number)), 200);
+      return c.json(found(number, await selectCaller(stores.pool, await actingIn(c, stores.pool), number)), 200);
     })
     .openapi(deleteRoute, async (c) => {
       const { number } = c.req.valid('param');
       assertOwner(c.get('principal'), number);
-      const existed = await deleteCaller(stores.pool, number);
+      const accountId = await actingIn(c, stores.pool);
+      const existed = await deleteCaller(stores.pool, accountId, number);
       // Erasure is about the caller's conversations: it runs whether or not a profile was kept.
       if (c.req.valid('query').erase === 'transcripts') {
-        const erased = await eraseTranscripts(stores.pool, stores.redis, number);
+        const erased = await eraseTranscripts(stores.pool, stores.redis, accountId, number);
         // After the text: a provider that cannot be reached fails the request, and a retry finishes both.
-        return c.json({ erased: { ...erased, recordings: await eraseRecordings(stores, twilio, number) } }, 200);
+        return c.json({ erased: { ...erased, recordings: await eraseRecordings(stores, twilio, accountId, number) } }, 200);
       }
       found(number, existed || null);
       return c.body(null, 204);

@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { readCall, readTurns } from '../../store/call-reader.js';
-import { selectEvents } from '../../store/calls-table.js';
+import { reaches } from '../../store/scope.js';
+import { selectDroppedChatOf, selectEvents } from '../../store/calls-table.js';
 import type { CallEvent, CallView } from '../../workflows/types.js';
-import { assertOwner, type AuthEnv, type Principal } from '../auth.js';
-import { prepareStart } from '../call-start.js';
+import { actingIn } from '../acting.js';
+import { assertOwner, scopeOf, type AuthEnv, type Principal } from '../auth.js';
+import { prepareStart, takeLineOrRefuse } from '../call-start.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { CallFeed } from '../live/call-feed.js';
@@ -139,21 +141,36 @@ export function callRoutes({
   streamHeartbeatMs = HEARTBEAT_MS,
 }: ApiDeps): OpenAPIHono<AuthEnv> {
   const streams = { stores, feed, logger, heartbeatMs: streamHeartbeatMs, isRunning: (callId: string) => gateway.isRunning(callId) };
-  /** Loads the call and checks the principal may reach it. */
+  /** Loads the call and checks the principal may reach it: another account's call is a 404, as if absent. */
   async function owned(principal: Principal, callId: string): Promise<CallView> {
+    const scope = scopeOf(principal);
     // Calls a webhook just started may not be persisted yet: the workflow knows them.
-    const call = (await readCall(stores, callId)) ?? (await gateway.unrecordedView(callId));
+    const call = (await readCall(stores, scope, callId)) ?? (await gateway.unrecordedView(callId));
+    if (!reaches(scope, call.accountId)) throw new ApiError('not_found', `no call ${callId}`);
     assertOwner(principal, call.from);
     return call;
   }
-  /** Before an update: operators reach every call, and the workflow answers 404 or 410 itself, so only callers cost a read. */
+  /** Before an update: the platform key reaches every call, and the workflow answers 404 or 410 itself, so only others cost a read. */
   const authorize = async (principal: Principal, callId: string) => {
-    if (principal.kind !== 'admin') await owned(principal, callId);
+    if (principal.kind !== 'platform') await owned(principal, callId);
   };
   const update = async (principal: Principal, callId: string, event: CallEvent) => {
     await authorize(principal, callId);
     return gateway.update(callId, event);
   };
+
+  /** Resumes the caller's dropped chat call, if one is in its window; null when none is (or it closed meanwhile). */
+  async function resumeDropped(accountId: string, number: string): Promise<CallView | null> {
+    const callId = await selectDroppedChatOf(stores.pool, accountId, number);
+    if (!callId) return null;
+    await takeLineOrRefuse(stores.pool, accountId, callId);
+    try {
+      return await gateway.update(callId, { type: 'resume', key: `resume:start:${randomUUID()}` });
+    } catch (err) {
+      if (err instanceof ApiError && ['resume_window_expired', 'call_ended', 'invalid_state', 'not_found'].includes(err.code)) return null;
+      throw err;
+    }
+  }
 
   const r = router<AuthEnv>();
   r.openapi(startRoute, async (c) => {
@@ -162,20 +179,27 @@ export function callRoutes({
     const dial = input.direction === 'outbound';
     if (dial) {
       // Dialing reaches any number at the account's expense: operators only.
-      if (principal.kind !== 'admin') throw new ApiError('forbidden', 'only operators place outbound calls');
+      if (principal.kind === 'caller') throw new ApiError('forbidden', 'only operators place outbound calls');
       if (!outboundCalls) throw new ApiError('invalid_request', 'outbound calling is not configured');
     }
     const from = input.from ?? (principal.kind === 'caller' ? principal.number : undefined);
     if (!from) throw new ApiError('invalid_request', 'from is required', [{ path: 'from', message: 'Required' }]);
     assertOwner(principal, from);
+    const accountId = await actingIn(c, stores.pool, input.accountId);
+    // A chat client that starts again continues its dropped conversation, on this device or another.
+    if (principal.kind === 'caller' && input.channel === 'chat' && !input.callId && !input.new) {
+      const resumed = await resumeDropped(principal.accountId, principal.number);
+      if (resumed) return c.json(resumed, 200);
+    }
     const callId = input.callId ?? randomUUID();
-    const existing = input.callId ? await readCall(stores, callId) : null;
+    const existing = input.callId ? await readCall(stores, scopeOf(principal), callId) : null;
     if (existing) assertOwner(principal, existing.from);
     // The caller's profile and the call's agent come with it; a repeat of an existing call ignores them.
     const prepared = await prepareStart(
       stores,
       {
         callId,
+        accountId,
         channel: input.channel,
         direction: input.direction,
         from,
@@ -189,6 +213,8 @@ export function callRoutes({
       input.agentId,
     );
     const { created, call } = await gateway.start(prepared.start, prepared.config);
+    // Call ids are global: one another account already uses cannot be this account's.
+    if (!reaches({ accountId }, call.accountId)) throw new ApiError('invalid_state', `call id ${callId} is in use; choose another`);
     assertOwner(principal, call.from);
     return c.json(call, created ? 201 : 200);
   })
@@ -203,7 +229,7 @@ export function callRoutes({
     .openapi(eventsRoute, async (c) => {
       const call = await owned(c.get('principal'), c.req.valid('param').callId);
       const { limit, cursor, type } = c.req.valid('query');
-      const events = await selectEvents(stores.pool, call.callId, { afterSeq: Number(cursor ?? 0), limit, type });
+      const events = await selectEvents(stores.pool, call, { afterSeq: Number(cursor ?? 0), limit, type });
       // A full page may have more after it; the next request answers an empty page at worst.
       return c.json({ events, nextCursor: events.length === limit ? String(events.at(-1)!.seq) : null }, 200);
     })
@@ -242,6 +268,8 @@ export function callRoutes({
       const principal = c.get('principal');
       const call = await owned(principal, callId);
       if (call.disposition === 'abandoned') throw new ApiError('resume_window_expired', 'the resume window has passed');
+      // A resumed call is open again: it takes one of its account's lines.
+      if (call.status === 'dropped') await takeLineOrRefuse(stores.pool, call.accountId, callId);
       const key = eventKey(c.req.valid('json').eventId, c.req.header('idempotency-key'), 'resume');
       // Always through the workflow, which orders it after events not yet applied (a drop just signalled)
       // and remembers its key, so a repeat after a later drop cannot resume the call again.
@@ -249,7 +277,7 @@ export function callRoutes({
         return c.json(await gateway.update(callId, { type: 'resume', key }), 200);
       } catch (err) {
         // Resuming an active call changes nothing: it is answered as it is.
-        const now = err instanceof ApiError && err.code === 'invalid_state' ? await readCall(stores, callId) : null;
+        const now = err instanceof ApiError && err.code === 'invalid_state' ? await readCall(stores, scopeOf(principal), callId) : null;
         if (now?.status === 'active') return c.json(now, 200);
         throw err;
       }
@@ -264,7 +292,8 @@ export function callRoutes({
       const { callId } = c.req.valid('param');
       const { to, eventId } = c.req.valid('json');
       // Dialing reaches any number at the account's expense, as an outbound call does: operators only.
-      if (c.get('principal').kind !== 'admin') throw new ApiError('forbidden', 'only operators transfer calls');
+      if (c.get('principal').kind === 'caller') throw new ApiError('forbidden', 'only operators transfer calls');
+      await authorize(c.get('principal'), callId);
       // The worker redirects the call through Twilio's REST API: without an account it could only fail.
       if (!outboundCalls) throw new ApiError('invalid_request', 'transfers need TWILIO_ACCOUNT_SID');
       const key = eventKey(eventId, c.req.header('idempotency-key'), 'transfer');

@@ -1,6 +1,8 @@
-// Operators mint short-lived JWTs for chat clients: the subject is the caller number they act as.
+// Operators mint short-lived JWTs for chat clients: the subject is the caller number they act as, in the operator's account.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { mintToken, requireAdmin, type AuthEnv } from '../auth.js';
+import { actingIn } from '../acting.js';
+import { AccountQuery } from '../account-schemas.js';
+import { mintToken, requireOperator, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { bearer, body, errors, json, router } from '../openapi.js';
 import { TokenRequest, TokenSchema } from '../schemas.js';
@@ -10,12 +12,14 @@ const mintRoute = createRoute({
   path: '/tokens',
   tags: ['auth'],
   security: bearer,
-  middleware: [requireAdmin] as const,
+  middleware: [requireOperator] as const,
   summary: "Mint a chat client's JWT for a caller number (operators)",
-  request: { body: body(TokenRequest) },
+  request: { query: AccountQuery, body: body(TokenRequest) },
   responses: { 201: json(TokenSchema, 'minted'), ...errors },
 });
 
-export function tokenRoutes({ auth }: ApiDeps): OpenAPIHono<AuthEnv> {
-  return router<AuthEnv>().openapi(mintRoute, async (c) => c.json(await mintToken(auth, c.req.valid('json').subject), 201));
+export function tokenRoutes({ auth, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
+  return router<AuthEnv>().openapi(mintRoute, async (c) =>
+    c.json(await mintToken(auth, c.req.valid('json').subject, await actingIn(c, stores.pool)), 201),
+  );
 }

@@ -6,7 +6,7 @@ import { twilioVoiceRoutes } from '../voice/twilio.js';
 import { vonageVoiceRoutes } from '../voice/vonage.js';
 
 export function voiceRoutes(deps: ApiDeps) {
-  const conversation = new VoiceConversation(deps.gateway, deps.stores, deps.voiceHoldAfterMs);
+  const conversation = new VoiceConversation(deps.gateway, deps.stores, deps.voiceHoldAfterMs, deps.countRefusal);
   return router()
     .route('/', twilioVoiceRoutes(deps.webhooks, conversation, deps.gateway))
     .route('/', vonageVoiceRoutes(deps.webhooks, conversation, deps.gateway));

@@ -18,6 +18,7 @@ import { feedEvent, feedStart, startSignal } from '../webhooks/feed-events.js';
 import { Accepted, FeedEvent, FeedSignatureHeader, webhookErrors } from '../webhooks/schemas.js';
 import { verifyFeedSignature } from '../../common/feed-signature.js';
 import type { CallEvent } from '../../workflows/types.js';
+import { EVERY_ACCOUNT } from '../../store/scope.js';
 
 const utf8 = new TextDecoder();
 
@@ -65,7 +66,7 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono {
       return deliver(sid, event, undefined);
     }
     // A minimal start would fix channel and caller by guesswork; the sender retries non-2xx instead.
-    if (!(await readCall(stores, sid))) throw new ApiError('not_found', `no call ${sid}: deliver call.started first`);
+    if (!(await readCall(stores, EVERY_ACCOUNT, sid))) throw new ApiError('not_found', `no call ${sid}: deliver call.started first`);
   }
 
   // Adding a provider is its adapter and one line here.

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Stores } from '../../store/call-reader.js';
 import { hostedKey, type HostedInput, type HostedReply } from '../../workflows/messages.js';
 import type { CallGateway } from '../call-gateway.js';
-import { prepareStart } from '../call-start.js';
+import { accountOfNumber, LineRefused, prepareStart, takeLineOrRefuse } from '../call-start.js';
 import { ApiError } from '../errors.js';
 import { callOfLeg, ownLeg } from '../providers/leg-map.js';
 import { startOf, type StatusCallback } from '../providers/lifecycle.js';
@@ -14,6 +14,8 @@ import { startOf, type StatusCallback } from '../providers/lifecycle.js';
 export const HOLD_AFTER_MS = 4_000;
 /** Holds in a row before the caller is told to call back (the call then drops and may resume). */
 export const MAX_HOLDS = 8;
+/** What a caller hears when the account's lines are all in use. */
+export const BUSY_WORDS = 'All our lines are busy right now. Please call again later.';
 const HELD_TTL_SECONDS = 15 * 60;
 const FINAL_TTL_SECONDS = 60 * 60;
 
@@ -42,7 +44,17 @@ export class VoiceConversation {
     private readonly gateway: CallGateway,
     private readonly stores: Stores,
     private readonly holdAfterMs = HOLD_AFTER_MS,
+    private readonly countRefusal: (err: unknown) => void = () => undefined,
   ) {}
+
+  /** What a caller whose call may not start hears: all lines busy, or (a suspended account) a plain rejection; null for other errors. */
+  refusal(err: unknown): 'busy' | 'rejected' | null {
+    if (err instanceof LineRefused) {
+      this.countRefusal(err);
+      return 'busy';
+    }
+    return err instanceof ApiError && err.code === 'account_suspended' ? 'rejected' : null;
+  }
 
   /**
    * A leg answered (or redialed): starts its call, or resumes the dropped call of the same caller (callback
@@ -53,6 +65,11 @@ export class VoiceConversation {
     const callId = await callOfLeg(this.stores, cb);
     const input: HostedInput = { kind: 'answer', provider: leg.provider, leg: leg.sid };
     if (callId !== leg.sid) {
+      // A redial resumes its call: that takes a line again (the call Callwright placed a leg for holds one).
+      if (!leg.placedFor) {
+        const account = await accountOfNumber(this.stores.pool, leg.direction === 'inbound' ? leg.to : leg.from);
+        await takeLineOrRefuse(this.stores.pool, account, callId);
+      }
       try {
         return { callId, reply: await this.gateway.hosted(callId, input, this.holdAfterMs) };
       } catch (err) {

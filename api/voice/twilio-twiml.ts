@@ -1,4 +1,5 @@
 // Hosted answers as TwiML, built with the twilio package's VoiceResponse (it escapes what it writes).
+import { BUSY_WORDS } from './conversation.js';
 import twilio from 'twilio';
 import type { HostedReply } from '../../workflows/messages.js';
 
@@ -70,6 +71,14 @@ export function hangupTwiml(say?: string): string {
   const response = new VoiceResponse();
   if (say) response.say(say);
   response.hangup();
+  return response.toString();
+}
+
+/** A call that may not start: `busy` says so first (all lines in use), then Twilio rejects the call. */
+export function rejectTwiml(reason: 'busy' | 'rejected'): string {
+  const response = new VoiceResponse();
+  if (reason === 'busy') response.say(BUSY_WORDS);
+  response.reject({ reason });
   return response.toString();
 }
 

@@ -15,7 +15,7 @@ import { publicBase, publicUrls } from './public-url.js';
 import { MAX_HOLDS, type VoiceConversation, type VoiceLeg } from './conversation.js';
 import { socketUrlFor } from './relay-server.js';
 import { digitsOf, utterance } from './speech.js';
-import { emptyTwiml, hangupTwiml, holdingTwiml, twimlFor, type TwimlUrls } from './twilio-twiml.js';
+import { emptyTwiml, hangupTwiml, holdingTwiml, rejectTwiml, twimlFor, type TwimlUrls } from './twilio-twiml.js';
 
 const sid = z.string().regex(/^[A-Za-z0-9]{2,64}$/, 'a Twilio sid');
 const count = (max: number) => z.coerce.number().int().min(0).max(max);
@@ -143,6 +143,8 @@ export function twilioVoiceRoutes(settings: WebhookSettings, conversation: Voice
         );
       } catch (err) {
         if (err instanceof ApiError && err.code === 'call_ended') return xml(c, hangupTwiml());
+        const refused = conversation.refusal(err);
+        if (refused) return xml(c, rejectTwiml(refused));
         throw err;
       }
     })

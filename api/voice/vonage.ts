@@ -12,7 +12,7 @@ import { e164, VonageAuthHeader, vonageSignature } from '../providers/vonage.js'
 import { text } from '../schemas.js';
 import { phoneNumber, webhookErrors } from '../webhooks/schemas.js';
 import { publicUrls } from './public-url.js';
-import { MAX_HOLDS, type VoiceConversation, type VoiceLeg } from './conversation.js';
+import { BUSY_WORDS, MAX_HOLDS, type VoiceConversation, type VoiceLeg } from './conversation.js';
 import { digitsOf, utterance } from './speech.js';
 import { hangupNcco, holdingNcco, nccoFor, type Ncco, type NccoUrls } from './vonage-ncco.js';
 
@@ -198,6 +198,9 @@ export function vonageVoiceRoutes(settings: WebhookSettings, conversation: Voice
       return await respond(c, `vonage:${a.uuid}:greet`, heard.reply, q.wait ?? 0, render, again);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'call_ended') return ncco(c, hangupNcco());
+      // Vonage has no rejection once it asked for the NCCO: the caller hears why, and the call ends.
+      const refused = conversation.refusal(err);
+      if (refused) return ncco(c, hangupNcco(refused === 'busy' ? BUSY_WORDS : undefined));
       throw err;
     }
   }

@@ -7,6 +7,7 @@ export const SEARCH_ATTRIBUTES = [
   { name: 'Disposition', type: 'Keyword' },
   { name: 'TurnCount', type: 'Int' },
   { name: 'DropCount', type: 'Int' },
+  { name: 'AccountId', type: 'Keyword' },
 ] as const;
 
 export type SearchAttributeName = (typeof SEARCH_ATTRIBUTES)[number]['name'];

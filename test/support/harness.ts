@@ -13,11 +13,12 @@ import { selectCall } from '../../store/calls-table.js';
 import { createApp } from '../../api/app.js';
 import { mintToken, type AuthSettings } from '../../api/auth.js';
 import { CallGateway } from '../../api/call-gateway.js';
-import type { RateLimitSettings, WebhookSettings } from '../../api/deps.js';
+import type { ApiDeps, RateLimitSettings, WebhookSettings } from '../../api/deps.js';
 import { createCallWorker } from '../../worker/create-worker.js';
 import { quietRuntime } from './runtime.js';
 import { callViewQuery, workflowIdFor } from '../../workflows/messages.js';
 import type { CallConfig, CallView } from '../../workflows/types.js';
+import { EVERY_ACCOUNT } from '../../store/scope.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const TWILIO_TOKEN = 'test-twilio-auth-token';
@@ -60,8 +61,12 @@ export async function createHarness(options: HarnessOptions = {}) {
     responder: options.responder ? 'model' : 'scripted',
     ...options.call,
   };
-  const gateway = new CallGateway(client, { taskQueue, call: callConfig }, async (id) => (await selectCall(pool, id)) !== null);
-  const app = createApp({
+  const gateway = new CallGateway(
+    client,
+    { taskQueue, call: callConfig },
+    async (id) => (await selectCall(pool, EVERY_ACCOUNT, id)) !== null,
+  );
+  const deps: ApiDeps = {
     gateway,
     stores: { pool, redis },
     auth,
@@ -78,7 +83,8 @@ export async function createHarness(options: HarnessOptions = {}) {
     outboundCalls: options.twilio !== undefined,
     twilio: options.twilio,
     checks: { temporal: () => connection.healthService.check({}), postgres: () => pool.query('SELECT 1'), redis: () => redis.ping() },
-  });
+  };
+  const app = createApp(deps);
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -114,11 +120,13 @@ export async function createHarness(options: HarnessOptions = {}) {
     redis,
     client,
     app,
+    /** What the app was built from: a test builds a second app (another API process) from it. */
+    deps,
     gateway,
     callConfig,
     request,
     startWorker,
-    tokenFor: async (number: string) => `Bearer ${(await mintToken(auth, number)).token}`,
+    tokenFor: async (number: string, accountId = 'default') => `Bearer ${(await mintToken(auth, number, accountId)).token}`,
     query: (callId: string): Promise<CallView> => client.workflow.getHandle(workflowIdFor(callId)).query(callViewQuery),
     handle: (callId: string) => client.workflow.getHandle(workflowIdFor(callId)),
     rows: async (sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows,
