@@ -250,6 +250,23 @@ export const StatsSchema = z
     callsPerDay: z.array(z.object({ day: z.string(), voice: z.number().int(), chat: z.number().int(), total: z.number().int() })),
     byChannel: z.object({ voice: ChannelStats, chat: ChannelStats }),
     window: z.object({ since: z.string(), until: z.string(), days: z.number().int() }),
+    platform: z
+      .object({
+        accountsByStatus: z.object({ active: z.number().int(), suspended: z.number().int() }),
+        accounts: z.array(
+          z.object({
+            accountId: z.string(),
+            name: z.string(),
+            status: z.enum(['active', 'suspended']),
+            active: z.number().int(),
+            ringing: z.number().int(),
+            droppedNow: z.number().int(),
+            calls: z.number().int().openapi({ description: 'calls started in the window' }),
+          }),
+        ),
+      })
+      .optional()
+      .openapi({ description: 'the platform key reading every account: accounts by status and each one beside the others' }),
   })
   .openapi('Stats');
 

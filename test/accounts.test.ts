@@ -197,6 +197,13 @@ describe('two accounts side by side', () => {
     const stats = (await h.request('GET', '/stats', undefined, bearer(keyA))).body;
     expect(stats.active).toBe(1);
     expect(stats.callsPerDay.at(-1).chat).toBe(1);
+    expect(stats.platform).toBeUndefined();
+    // The platform sees its customers side by side, and how many are suspended.
+    const { platform: perAccount } = (await h.request('GET', '/stats')).body;
+    const row = (id: string) => perAccount.accounts.find((x: { accountId: string }) => x.accountId === id);
+    expect(row(a)).toMatchObject({ name: 'A', status: 'active', active: 1, calls: 1 });
+    expect(row(b)).toMatchObject({ name: 'B', status: 'active', active: 1, calls: 1 });
+    expect(perAccount.accountsByStatus.active + perAccount.accountsByStatus.suspended).toBe(perAccount.accounts.length);
     // The platform key reads across accounts, or one account with ?accountId=.
     const platform = (await h.request('GET', `/calls?accountId=${b}`)).body.calls.map((c: { callId: string }) => c.callId);
     expect(platform).toEqual([callB.callId]);

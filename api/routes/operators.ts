@@ -1,6 +1,7 @@
 // Views from PostgreSQL: the call list (operators see their account's, a chat client its own calls) and the statistics.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { decodeCursor, encodeCursor, listCalls } from '../../store/call-list.js';
+import { platformStats } from '../../store/account-stats.js';
 import { callStats } from '../../store/call-stats.js';
 import { readScope } from '../acting.js';
 import { assertOwner, requireOperator, type AuthEnv } from '../auth.js';
@@ -21,7 +22,7 @@ const listRoute = route({
 const statsRoute = route({
   method: 'get',
   path: '/stats',
-  summary: 'Live counts, resume and abandon rates, durations, calls per day (operators)',
+  summary: "Live counts, resume and abandon rates, durations, calls per day: the account's; the platform key's also per account",
   middleware: [requireOperator] as const,
   request: { query: StatsQuery },
   responses: { 200: json(StatsSchema), ...errors },
@@ -42,5 +43,11 @@ export function operatorRoutes({ stores }: ApiDeps): OpenAPIHono<AuthEnv> {
       const { calls, next } = await listCalls(stores.pool, { ...filter, scope: readScope(c), after });
       return c.json({ calls, nextCursor: next && encodeCursor(next) }, 200);
     })
-    .openapi(statsRoute, async (c) => c.json(await callStats(stores.pool, readScope(c), c.req.valid('query').days), 200));
+    .openapi(statsRoute, async (c) => {
+      const scope = readScope(c);
+      const stats = await callStats(stores.pool, scope, c.req.valid('query').days);
+      // The platform key, reading every account, also sees its customers side by side.
+      if (scope.accountId !== null) return c.json(stats, 200);
+      return c.json({ ...stats, platform: await platformStats(stores.pool, stats.window) }, 200);
+    });
 }
