@@ -1,8 +1,10 @@
 // Drives a running Callwright (`npm start` in another terminal) through its public HTTP API only:
 // Twilio-signed voice calls with turns from the signed event feed, a callback that resumes a dropped call,
-// a drop nobody calls back, chats that survive a drop, busy and no-answer calls. Then reads every call back.
+// a drop nobody calls back, chats that survive a drop, busy and no-answer calls. Then reads every call back,
+// and shows two accounts side by side, each key seeing its own account's calls only.
 //   npm run demo            (API_URL, ADMIN_API_KEY, WEBHOOK_SECRET, TWILIO_AUTH_TOKEN, TEMPORAL_UI_URL override)
 import { randomBytes } from 'node:crypto';
+import { twoAccounts } from './demo/accounts.js';
 import { checkApi, DemoError, settings, waitFor } from './demo/client.js';
 import { mask, printLinks, printTable, short, time, workflowUrl, type Row } from './demo/report.js';
 import { chat, meets, problems, unanswered, voiceCalledBack, voiceDropped, type Scenario } from './demo/scenarios.js';
@@ -38,6 +40,8 @@ async function main(): Promise<number> {
   }
   const link = (label: string, i: number): [string, string][] => (rows[i]?.call ? [[label, workflowUrl(rows[i].call)]] : []);
   printLinks([...link('The called-back voice call', 0), ...link('The dropped voice call', 1), ...link('A chat that survived a drop', 2)]);
+
+  await twoAccounts(run);
 
   for (const p of problems) console.log(`✗ ${p}`);
   const failed = rows.filter((r) => !r.ok).length + problems.length;
