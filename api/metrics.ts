@@ -79,6 +79,12 @@ export function observe(metrics: ApiMetrics, logger: Logger): MiddlewareHandler 
     if (c.res.status === 401 && route.startsWith('/v1/webhooks/'))
       metrics.webhookFailures.inc({ provider: route.endsWith('/twilio') ? 'twilio' : 'events' });
     const callId = CALL_PATH.exec(c.req.path)?.[1];
-    logger.info({ ...labels, ms: Math.round(seconds * 1000), ...(callId ? { callId, workflowId: `call-${callId}` } : {}) }, 'request');
+    // Whose request it was (never the credential itself): a customer's trouble is found by its account.
+    const principal = c.get('principal') as { accountId?: string; keyId?: string } | undefined;
+    const who = principal?.accountId ? { accountId: principal.accountId, ...(principal.keyId ? { keyId: principal.keyId } : {}) } : {};
+    logger.info(
+      { ...labels, ms: Math.round(seconds * 1000), ...who, ...(callId ? { callId, workflowId: `call-${callId}` } : {}) },
+      'request',
+    );
   };
 }
