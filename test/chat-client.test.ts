@@ -88,6 +88,30 @@ describe.skipIf(!hasChromium)('chat client (needs Chromium at /usr/bin/chromium;
     await again.close();
   });
 
+  it('on a second device (nothing saved in its browser), continues the dropped conversation with its history', async () => {
+    const from = `+1557${randomInt(1_000_000, 10_000_000)}`;
+    const first = await browser.context.newPage();
+    await first.goto(await linkFor(from));
+    await say(first, 'my name is Grace', 'Nice to meet you, Grace.');
+    const callId = (await savedCall(first, from))!;
+    await first.close({ runBeforeUnload: true });
+    await expectEverywhere(h, callId, { status: 'dropped' });
+
+    // Another device: a browser profile of its own.
+    const device = await launchBrowser({ width: 900, height: 640 });
+    try {
+      const page = await device.context.newPage();
+      await page.goto(await linkFor(from));
+      await page.locator('#notice', { hasText: 'Welcome back' }).waitFor({ timeout: UI_TIMEOUT });
+      await bubble(page, 'assistant', 'Nice to meet you, Grace.').waitFor({ timeout: UI_TIMEOUT });
+      await say(page, 'what is my name?', 'Your name is Grace.');
+      expect(await savedCall(page, from)).toBe(callId);
+      await expectEverywhere(h, callId, { status: 'active', resumeCount: 1, turnCount: 4 });
+    } finally {
+      await device.close();
+    }
+  });
+
   it('after the resume window, starts a new call and says so', async () => {
     const from = `+1557${randomInt(1_000_000, 10_000_000)}`;
     const agentId = `quick-${newCallId()}`;

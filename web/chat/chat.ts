@@ -14,6 +14,7 @@ interface CallView {
   status: 'ringing' | 'active' | 'dropped' | 'ended';
   disposition: string | null;
   startedAt: string;
+  resumeCount: number;
   version: number;
 }
 
@@ -182,11 +183,14 @@ async function follow(callId: string): Promise<void> {
   }
 }
 
+/** A start continues the caller's dropped chat if there is one (from another device, or before the browser was cleared). */
 async function startNew(why?: string): Promise<void> {
   const view = await api<CallView>('POST', '/calls', { channel: 'chat' });
   attach(view);
-  notice(why ?? '');
+  notice(view.resumeCount > 0 ? welcomeBack(view) : (why ?? ''));
 }
+
+const welcomeBack = (view: CallView) => `Welcome back: your conversation from ${clock(view.startedAt)} continues where you left it.`;
 
 /** The saved call, resumed if it was dropped; a new call when it ended, expired or is gone, saying so. */
 async function open(): Promise<void> {
@@ -198,7 +202,7 @@ async function open(): Promise<void> {
     const resumed = view.status === 'dropped';
     if (resumed) view = await api<CallView>('POST', callPath(saved, '/resume'), {});
     attach(view);
-    notice(resumed ? `Welcome back: your conversation from ${clock(view.startedAt)} continues where you left it.` : '');
+    notice(resumed ? welcomeBack(view) : '');
   } catch (err) {
     if (!(err instanceof HttpError) || err.status === 401 || err.status >= 500) throw err;
     await startNew(
