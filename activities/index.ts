@@ -12,6 +12,8 @@ import { purgeEnded } from '../store/retention.js';
 import { writeOrSalvage, type Rejection } from '../store/salvage.js';
 import { twilioCalls, type TwilioCallSettings } from './telephony/twilio-calls.js';
 import { twilioLive } from './telephony/twilio-live.js';
+import { twilioForCall } from './telephony/twilio-account.js';
+import type { CredentialCipher } from '../store/credentials.js';
 import { EVERY_ACCOUNT } from '../store/scope.js';
 
 /** How much of the transcript a model responder sees. */
@@ -25,9 +27,12 @@ export interface ActivityDeps {
   twilio?: TwilioCallSettings;
   /** WEBHOOK_SECRET: signs end-of-call reports (without it a report fails at once). */
   webhookSecret?: string;
+  /** Opens accounts' provider credentials (CREDENTIALS_KEY): an account's calls use its own Twilio account. */
+  credentials?: CredentialCipher;
 }
 
-export function createActivities({ pool, redis, responder, twilio, webhookSecret }: ActivityDeps) {
+export function createActivities({ pool, redis, responder, twilio, webhookSecret, credentials }: ActivityDeps) {
+  const twilioFor = twilioForCall(pool, credentials, twilio);
   /**
    * Writes a batch to PostgreSQL in one transaction, then mirrors it to Redis. Transient errors propagate
    * so Temporal retries; events PostgreSQL refuses for their data are stored as rejected and returned
@@ -79,8 +84,8 @@ export function createActivities({ pool, redis, responder, twilio, webhookSecret
       return reply;
     },
 
-    ...twilioCalls({ pool, redis, twilio }),
-    ...twilioLive(twilio),
+    ...twilioCalls({ pool, redis, twilioFor }),
+    ...twilioLive(twilioFor),
   };
 }
 

@@ -12,6 +12,9 @@ import { LineRefused } from './call-start.js';
 import { createApiMetrics, observe } from './metrics.js';
 import { rateLimit } from './rate-limit.js';
 import { accountRoutes } from './routes/accounts.js';
+import { providerRoutes } from './routes/providers.js';
+import { createProviderAccounts } from './provider-accounts.js';
+import { credentialCipher, DEV_CREDENTIALS_KEY } from '../store/credentials.js';
 import { agentRoutes } from './routes/agents.js';
 import { callerRoutes } from './routes/callers.js';
 import { callRoutes } from './routes/calls.js';
@@ -43,7 +46,10 @@ export function createApp(deps: ApiDeps) {
   const countRefusal = (err: unknown) => {
     if (err instanceof LineRefused) metrics.lineRefusals.inc({ account: err.accountId });
   };
-  deps = { ...deps, countRefusal };
+  // Webhooks verify with accounts' own credentials, which the provider routes set.
+  const credentials = deps.credentials ?? credentialCipher(DEV_CREDENTIALS_KEY);
+  const accounts = deps.webhooks.accounts ?? createProviderAccounts(deps.stores.pool, credentials);
+  deps = { ...deps, countRefusal, credentials, webhooks: { ...deps.webhooks, accounts } };
   app.onError((err, c) => {
     const apiError = toApiError(err);
     if (apiError.code === 'internal') logger.error({ err, path: c.req.path }, 'unhandled error');
@@ -96,6 +102,7 @@ export function createApp(deps: ApiDeps) {
   v1.route('/auth', tokenRoutes(deps));
   v1.route('/', operatorRoutes(deps));
   v1.route('/', accountRoutes(deps));
+  v1.route('/', providerRoutes(deps));
   app.route('/v1', v1);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -8,6 +8,7 @@ import { CallGateway } from './call-gateway.js';
 import type { ApiDeps } from './deps.js';
 import { CallFeed } from './live/call-feed.js';
 import { EVERY_ACCOUNT } from '../store/scope.js';
+import { credentialCipher } from '../store/credentials.js';
 
 export const TOKEN_TTL_SECONDS = 3600;
 
@@ -34,6 +35,7 @@ export async function connectDeps(config: Config, logger: Logger): Promise<ApiDe
     feed,
     streamHeartbeatMs: config.STREAM_HEARTBEAT,
     stores: { pool, redis },
+    credentials: credentialCipher(config.CREDENTIALS_KEY!, config.CREDENTIALS_KEY_PREVIOUS),
     auth: { adminKey: config.ADMIN_API_KEY!, jwtSecret: config.JWT_SECRET!, tokenTtlSeconds: TOKEN_TTL_SECONDS },
     webhooks: {
       twilioAuthToken: config.TWILIO_AUTH_TOKEN!,

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import type { Stores } from '../store/call-reader.js';
+import type { CredentialCipher } from '../store/credentials.js';
 import type { AuthSettings } from './auth.js';
 import type { CallGateway } from './call-gateway.js';
 import type { TrustProxy } from './client-ip.js';
 import type { Grants } from './grants.js';
 import type { CallFeed } from './live/call-feed.js';
+import type { ProviderAccounts } from './provider-accounts.js';
 
 export interface WebhookSettings {
   /** Twilio's auth token: the key of X-Twilio-Signature. */
@@ -18,6 +20,8 @@ export interface WebhookSettings {
   exotel?: { user: string; password: string };
   /** The HS256 key of the JWT on Vonage's webhooks. Absent: every Vonage request is refused. */
   vonageSignatureSecret?: string;
+  /** Accounts' own provider credentials (createApp sets it); absent: only the environment's secrets above verify. */
+  accounts?: ProviderAccounts;
 }
 
 export interface RateLimitSettings {
@@ -58,6 +62,8 @@ export interface ApiDeps {
   feed?: CallFeed;
   /** Counts a refused start or resume in /metrics (createApp sets it). */
   countRefusal?: (err: unknown) => void;
+  /** Seals accounts' provider credentials (CREDENTIALS_KEY); absent (tests), the development key's. */
+  credentials?: CredentialCipher;
   /** What keys and accounts grant; one reading PostgreSQL through `stores.pool` when absent. */
   grants?: Grants;
   /** How long a hosted voice request waits for its call before the caller hears a holding line (4 s). */

@@ -3,31 +3,15 @@
 // process within a second without any message between them.
 import type pg from 'pg';
 import { accountStatus, hashKey, keyGrant, touchKey, type AccountStatus, type KeyGrant } from '../store/accounts.js';
+import { TtlCache } from './ttl-cache.js';
 
 export const GRANT_TTL_MS = 500;
 /** lastUsedAt is written at most this often per key and process. */
 const TOUCH_EVERY_MS = 60_000;
-/** Entries kept at most: unknown keys are cached too, so a flood of forged ones cannot grow it past this. */
-const MAX_ENTRIES = 10_000;
 
 export interface Grants {
   key(key: string): Promise<KeyGrant | null>;
   accountStatus(accountId: string): Promise<AccountStatus | null>;
-}
-
-class TtlCache<V> {
-  private readonly entries = new Map<string, { value: Promise<V>; until: number }>();
-  constructor(private readonly ttlMs: number) {}
-  get(id: string, load: () => Promise<V>, now = Date.now()): Promise<V> {
-    const hit = this.entries.get(id);
-    if (hit && hit.until > now) return hit.value;
-    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    const value = load();
-    this.entries.set(id, { value, until: now + this.ttlMs });
-    // A failed read (PostgreSQL down) is not remembered: the next request asks again.
-    value.catch(() => this.entries.delete(id));
-    return value;
-  }
 }
 
 export function createGrants(pool: pg.Pool, ttlMs = GRANT_TTL_MS): Grants {

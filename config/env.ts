@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseTrustProxy, TRUST_NONE } from '../api/client-ip.js';
 import type { TwilioCallSettings } from '../activities/telephony/twilio-calls.js';
 import type { CallConfig } from '../workflows/types.js';
+import { DEV_CREDENTIALS_KEY, parseCredentialsKey } from '../store/credentials.js';
 import { parseDuration } from './duration.js';
 
 const duration = (fallback: string) =>
@@ -21,6 +22,10 @@ const urlOf = (protocols: string[]) =>
     .refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), { message: `must be a ${protocols.join(' or ')}// URL` });
 const url = (fallback: string, protocols: string[]) => urlOf(protocols).default(fallback);
 const secret = z.string().min(16, 'must be at least 16 characters').optional();
+const credentialsKey = z
+  .string()
+  .refine((k) => parseCredentialsKey(k) !== null, { message: 'must be 32 bytes, as 64 hex digits or base64 (openssl rand -hex 32)' })
+  .optional();
 
 const schema = z
   .object({
@@ -53,6 +58,9 @@ const schema = z
     ADMIN_API_KEY: secret,
     JWT_SECRET: secret,
     WEBHOOK_SECRET: secret,
+    // Seals accounts' provider credentials (AES-256-GCM); the previous key still opens values sealed before a rotation.
+    CREDENTIALS_KEY: credentialsKey,
+    CREDENTIALS_KEY_PREVIOUS: credentialsKey,
     TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
     PUBLIC_BASE_URL: z.string().url().optional(),
     // Outbound calls: placed through Twilio's REST API when an account is configured.
@@ -122,13 +130,14 @@ const schema = z
 
 export type Config = z.infer<typeof schema> & { LOG_FORMAT: 'pretty' | 'json' };
 
-const SECRETS = ['ADMIN_API_KEY', 'JWT_SECRET', 'WEBHOOK_SECRET', 'TWILIO_AUTH_TOKEN'] as const;
+const SECRETS = ['ADMIN_API_KEY', 'JWT_SECRET', 'WEBHOOK_SECRET', 'TWILIO_AUTH_TOKEN', 'CREDENTIALS_KEY'] as const;
 // Development defaults so `npm start` works out of the box; production refuses to start without real ones.
 const DEV_SECRETS: Record<(typeof SECRETS)[number], string> = {
   ADMIN_API_KEY: 'dev-admin-key-change-me',
   JWT_SECRET: 'dev-jwt-secret-change-me',
   WEBHOOK_SECRET: 'dev-webhook-secret-change-me',
   TWILIO_AUTH_TOKEN: 'dev-twilio-auth-token',
+  CREDENTIALS_KEY: DEV_CREDENTIALS_KEY,
 };
 
 export class ConfigError extends Error {}

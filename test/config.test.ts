@@ -37,7 +37,13 @@ describe('configuration', () => {
 
   it('logs readable lines at a terminal, JSON through a pipe and in production, and as LOG_FORMAT says', () => {
     const tty = process.stdout.isTTY;
-    const secrets = { ADMIN_API_KEY: 'k'.repeat(16), JWT_SECRET: 'j'.repeat(16), WEBHOOK_SECRET: 'w'.repeat(16), TWILIO_AUTH_TOKEN: 't' };
+    const secrets = {
+      ADMIN_API_KEY: 'k'.repeat(16),
+      JWT_SECRET: 'j'.repeat(16),
+      WEBHOOK_SECRET: 'w'.repeat(16),
+      TWILIO_AUTH_TOKEN: 't',
+      CREDENTIALS_KEY: 'c'.repeat(64),
+    };
     try {
       process.stdout.isTTY = true;
       expect(loadConfig({}).LOG_FORMAT).toBe('pretty');

@@ -27,6 +27,7 @@ const BODIES: Record<string, unknown> = {
   'PUT /v1/callers/{number}': { name: 'Grace' },
   'PATCH /v1/callers/{number}': { name: 'Grace H.' },
   'POST /v1/accounts/{accountId}/keys': { name: 'mine now', role: 'admin' },
+  'PUT /v1/accounts/{accountId}/providers/{provider}': { accountSid: `AC${'0'.repeat(31)}9`, authToken: 'taken-over-token-0123456789' },
 };
 /**
  * What another account's key may do on these, by design: a caller profile is per account, so B's
@@ -57,6 +58,7 @@ async function rowsOf(accountId: string) {
   return {
     accounts: await q('SELECT * FROM accounts WHERE account_id = $1'),
     keys: await q('SELECT * FROM api_keys WHERE account_id = $1 ORDER BY key_id'),
+    credentials: await q('SELECT * FROM provider_credentials WHERE account_id = $1 ORDER BY provider'),
     agents: await q('SELECT * FROM agents WHERE account_id = $1 ORDER BY agent_id'),
     numbers: await q('SELECT * FROM numbers WHERE account_id = $1 ORDER BY number'),
     callers: await q('SELECT * FROM callers WHERE account_id = $1 ORDER BY number'),
@@ -82,7 +84,17 @@ describe('isolation walk over the OpenAPI document', () => {
     await eventually(async () => expect((await h.rows('SELECT turn_count FROM calls WHERE call_id = $1', [call]))[0].turn_count).toBe(2));
     const tokenB = (await h.request('POST', '/auth/tokens', { subject: caller }, as(b.key))).body.token as string;
 
-    const ids: Record<string, string> = { callId: call, agentId: agent, number, accountId: a.accountId, keyId };
+    // A's own Twilio credentials: B may neither read, replace nor remove them.
+    const provider = 'twilio';
+    expect(
+      (
+        await h.request('PUT', `/accounts/${a.accountId}/providers/${provider}`, {
+          accountSid: `AC${'a'.repeat(32)}`,
+          authToken: 'a-own-token-0123456789abc',
+        })
+      ).status,
+    ).toBe(201);
+    const ids: Record<string, string> = { callId: call, agentId: agent, number, accountId: a.accountId, keyId, provider };
     const before = await rowsOf(a.accountId);
     const doc = await (await h.app.request('/openapi.json')).json();
     const tried = { operations: 0, requests: 0, leaks: [] as string[] };

@@ -377,6 +377,24 @@ describe('OpenAPI conformance of live answers', () => {
     await conforms({ op: 'GET /v1/accounts/{accountId}/keys', path: keys, headers: admin });
     await conforms({ op: 'DELETE /v1/accounts/{accountId}/keys/{keyId}', path: `${keys}/${viewer.keyId}`, headers: admin });
     await conforms({ op: 'DELETE /v1/accounts/{accountId}/keys/{keyId}', path: `${keys}/nokey`, headers: admin });
+    // Provider credentials: set, replaced, refused (a bad body, an unknown account, an AccountSid another account has), listed, removed.
+    const putProvider = {
+      op: 'PUT /v1/accounts/{accountId}/providers/{provider}',
+      path: `/v1/accounts/${acc}/providers/twilio`,
+      headers: json(),
+    };
+    const twilioCredentials = { accountSid: `AC${randomUUID().replaceAll('-', '')}`, authToken: randomUUID().replaceAll('-', '') };
+    await conforms({ ...putProvider, body: JSON.stringify(twilioCredentials) });
+    await conforms({ ...putProvider, body: JSON.stringify(twilioCredentials) });
+    await conforms({ ...putProvider, body: JSON.stringify({ accountSid: twilioCredentials.accountSid }) });
+    await conforms({ ...putProvider, path: '/v1/accounts/nobody/providers/twilio', body: JSON.stringify(twilioCredentials) });
+    await h.app.request('/v1/accounts', { method: 'POST', headers: json(), body: JSON.stringify({ accountId: `${acc}-b`, name: 'B' }) });
+    await conforms({ ...putProvider, path: `/v1/accounts/${acc}-b/providers/twilio`, body: JSON.stringify(twilioCredentials) });
+    await conforms({ op: 'GET /v1/accounts/{accountId}/providers', path: `/v1/accounts/${acc}/providers`, headers: admin });
+    await conforms({ op: 'GET /v1/accounts/{accountId}/providers', path: '/v1/accounts/nobody/providers', headers: admin });
+    const deleteProvider = { op: 'DELETE /v1/accounts/{accountId}/providers/{provider}', path: putProvider.path, headers: admin };
+    await conforms(deleteProvider);
+    await conforms(deleteProvider);
     await conforms({ op: 'DELETE /v1/accounts/{accountId}', path: `/v1/accounts/${acc}`, headers: admin });
     await conforms({ op: 'DELETE /v1/accounts/{accountId}', path: '/v1/accounts/nobody', headers: admin });
 

@@ -9,6 +9,7 @@ import { createCallWorker } from './create-worker.js';
 import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from './retention-schedule.js';
 import { workflowBundle } from './workflow-bundle.js';
 import { installRuntime } from '../observability/temporal-runtime.js';
+import { credentialCipher } from '../store/credentials.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.LOG_LEVEL, 'worker', config.LOG_FORMAT);
@@ -25,7 +26,14 @@ const worker = await createCallWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  deps: { pool, redis, responder, twilio: twilioCallSettings(config), webhookSecret: config.WEBHOOK_SECRET },
+  deps: {
+    pool,
+    redis,
+    responder,
+    twilio: twilioCallSettings(config),
+    webhookSecret: config.WEBHOOK_SECRET,
+    credentials: credentialCipher(config.CREDENTIALS_KEY!, config.CREDENTIALS_KEY_PREVIOUS),
+  },
   maxCachedWorkflows: config.WORKER_CACHE_SIZE,
   stickyTimeoutMs: config.WORKER_STICKY_TIMEOUT,
   workflowBundle: bundle,

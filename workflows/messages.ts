@@ -90,3 +90,5 @@ export const CallErrorType = {
 export type CallErrorType = (typeof CallErrorType)[keyof typeof CallErrorType];
 
 export const workflowIdFor = (callId: string): string => `call-${callId}`;
+/** The call a workflow id names (the inverse of workflowIdFor). */
+export const callIdOf = (workflowId: string): string => workflowId.replace(/^call-/, '');

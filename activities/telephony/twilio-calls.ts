@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { PROVIDER_REFUSED, type ProviderError } from '../../workflows/types.js';
 import { keys, LEG_TTL_SECONDS } from '../../store/call-cache.js';
+import { callIdOf } from '../../workflows/messages.js';
+import type { TwilioFor } from './twilio-account.js';
 
 export interface TwilioCallSettings {
   /** https://api.twilio.com, or a stand-in. */
@@ -44,7 +46,7 @@ function withCallId(target: string, callId: string): string {
   return url.toString();
 }
 
-export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Redis; twilio?: TwilioCallSettings }) {
+export function twilioCalls({ pool, redis, twilioFor }: { pool: pg.Pool; redis: Redis; twilioFor: TwilioFor }) {
   /**
    * Names the leg's call for its status callbacks, which may arrive before the workflow records the leg.
    * Best effort: the workflow's own record follows, and failing here would send the request again (a second call).
@@ -62,6 +64,7 @@ export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Red
   return {
     /** Asks Twilio to dial `to` from `from`; answers the new call's CallSid. */
     async placeCall({ callId, from, to }: PlaceCall): Promise<{ sid: string }> {
+      const twilio = await twilioFor(callId);
       if (!twilio) throw refusal('outbound calling is not configured on the worker (TWILIO_ACCOUNT_SID)');
       const form = new URLSearchParams({
         To: to,
@@ -88,6 +91,7 @@ export function twilioCalls({ pool, redis, twilio }: { pool: pg.Pool; redis: Red
      * it rings, completed once answered. Twilio refusing (the call is already over) is an answer, not a failure.
      */
     async hangUpCall({ sid, status }: { sid: string; status: 'canceled' | 'completed' }): Promise<{ status: number }> {
+      const twilio = await twilioFor(callIdOf(Context.current().info.workflowExecution?.workflowId ?? ''));
       if (!twilio) return { status: 0 };
       const res = await twilioApi(twilio, `Calls/${sid}.json`, new URLSearchParams({ Status: status }));
       const text = await res.text();

@@ -3,6 +3,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import twilio from 'twilio';
 import { PROVIDER_REFUSED } from '../../workflows/types.js';
+import type { TwilioFor } from './twilio-account.js';
 import { twilioApi, type TwilioCallSettings } from './twilio-calls.js';
 
 /** Where Twilio's requests about a call come back: Callwright's public base URL. */
@@ -37,8 +38,9 @@ interface Redirect {
   say: string;
 }
 
-export function twilioLive(settings: TwilioCallSettings | undefined) {
-  const configured = (): TwilioCallSettings => {
+export function twilioLive(twilioFor: TwilioFor) {
+  const configured = async (callId: string): Promise<TwilioCallSettings> => {
+    const settings = await twilioFor(callId);
     if (settings) return settings;
     throw ApplicationFailure.create({
       type: PROVIDER_REFUSED,
@@ -50,7 +52,7 @@ export function twilioLive(settings: TwilioCallSettings | undefined) {
   return {
     /** Starts recording both sides of a call; Twilio posts the finished recording to Callwright. */
     async startRecording({ callId, sid }: { callId: string; sid: string }): Promise<{ recordingSid: string }> {
-      const s = configured();
+      const s = await configured(callId);
       const callback = new URL(`${publicBase(s)}/v1/voice/twilio/recording`);
       callback.searchParams.set('callId', callId);
       const form = new URLSearchParams({
@@ -66,7 +68,7 @@ export function twilioLive(settings: TwilioCallSettings | undefined) {
 
     /** Replaces what a live call is doing with a transfer: a line, then `<Dial action>` to the person. */
     async redirectCall({ callId, sid, to, attempt, turn, say }: Redirect) {
-      const s = configured();
+      const s = await configured(callId);
       const twiml = transferTwiml(say, to, dialActionUrl(publicBase(s), { callId, leg: sid, attempt, turn }));
       await answered(await twilioApi(s, `Calls/${sid}.json`, new URLSearchParams({ Twiml: twiml })), 'transfer the call');
     },

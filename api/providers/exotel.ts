@@ -2,7 +2,7 @@
 // credentials; callbacks are ordered by DateUpdated.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { WebhookSettings } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { json, router } from '../openapi.js';
@@ -10,6 +10,7 @@ import { text } from '../schemas.js';
 import { Accepted, phoneNumber, webhookErrors } from '../webhooks/schemas.js';
 import type { Deliver } from './delivery.js';
 import { auditTime, timeOrder, type Phase, type StatusCallback } from './lifecycle.js';
+import { formParams } from './twilio-signature.js';
 
 // Status callbacks say ringing, in-progress and the terminal statuses; queued and canceled are Exotel's too.
 const EXOTEL_STATUSES = ['queued', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled'] as const;
@@ -47,7 +48,8 @@ type ExotelForm = z.infer<typeof ExotelStatusCallback>;
 const ExotelAuthHeader = z.object({
   authorization: z.string().openapi({
     description:
-      'Basic base64(EXOTEL_WEBHOOK_USER:EXOTEL_WEBHOOK_PASSWORD), sent by Exotel from credentials in the callback URL ' +
+      'Basic base64(EXOTEL_WEBHOOK_USER:EXOTEL_WEBHOOK_PASSWORD), or the webhook credentials of the account owning the number, ' +
+      'sent by Exotel from credentials in the callback URL ' +
       '(https://user:password@host/v1/webhooks/exotel)',
     example: 'Basic ZXhvdGVsOnMzY3JldA==',
   }),
@@ -91,18 +93,39 @@ function basicCredentials(header: string | undefined): { user: string; password:
   return colon < 0 ? null : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** Before the body is parsed; without configured credentials every request is refused. */
+const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/**
+ * The credentials a callback may carry: those of the account owning the number it names (the number
+ * called, or calling for an outbound call), then the environment's, the platform's own Exotel account's.
+ */
+async function expectedCredentials(settings: WebhookSettings, c: Context): Promise<{ user: string; password: string }[]> {
+  const expected: { user: string; password: string }[] = [];
+  if (settings.accounts) {
+    const form = formParams(await c.req.text());
+    const outbound = one(form.Direction)?.startsWith('outbound');
+    const number = outbound ? one(form.From) || one(form.CallFrom) : one(form.To) || one(form.CallTo);
+    const own = number ? await settings.accounts.forNumber('exotel', number) : null;
+    if (own) expected.push({ user: own.credentials.webhookUser, password: own.credentials.webhookPassword });
+  }
+  if (settings.exotel) expected.push(settings.exotel);
+  return expected;
+}
+
+/** Before the body is validated; without any configured credentials every request is refused. */
 function exotelAuth(settings: WebhookSettings): MiddlewareHandler {
   return async function exotelAuth(c, next) {
-    const expected = settings.exotel;
     const given = basicCredentials(c.req.header('authorization'));
-    // Both halves are always compared: which one was wrong takes no more time to find out.
-    const ok =
-      expected && given ? [sameSecret(given.user, expected.user), sameSecret(given.password, expected.password)].every(Boolean) : false;
+    const expected = given ? await expectedCredentials(settings, c) : settings.exotel ? [settings.exotel] : [];
+    // Both halves of every candidate are always compared: which one was wrong takes no more time to find out.
+    const ok = given
+      ? expected.map((e) => [sameSecret(given.user, e.user), sameSecret(given.password, e.password)].every(Boolean)).some(Boolean)
+      : false;
     if (!ok) {
-      const reason = expected
-        ? 'missing or invalid Basic credentials'
-        : 'Exotel webhooks are not configured (EXOTEL_WEBHOOK_USER, EXOTEL_WEBHOOK_PASSWORD)';
+      const reason =
+        expected.length || settings.exotel
+          ? 'missing or invalid Basic credentials'
+          : 'Exotel webhooks are not configured (EXOTEL_WEBHOOK_USER, EXOTEL_WEBHOOK_PASSWORD)';
       throw new ApiError('unauthorized', reason, undefined, { 'WWW-Authenticate': 'Basic realm="callwright", charset="UTF-8"' });
     }
     await next();

@@ -2,10 +2,25 @@
 // view forgets its recording only once Twilio no longer has it, so a failed erasure can simply be repeated.
 import type { Stores } from '../../store/call-reader.js';
 import { forgetRecording, recordedCalls } from '../../store/callers.js';
+import { credentialsFor, type CredentialCipher } from '../../store/credentials.js';
+import { DEFAULT_ACCOUNT } from '../../store/scope.js';
 import type { TwilioRestSettings } from '../deps.js';
 import { ApiError } from '../errors.js';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** The Twilio account an account's recordings live in: its own, when it brought one, else the platform's. */
+export async function accountTwilio(
+  pool: Stores['pool'],
+  cipher: CredentialCipher | undefined,
+  platform: TwilioRestSettings | undefined,
+  accountId: string,
+): Promise<TwilioRestSettings | undefined> {
+  if (!cipher || accountId === DEFAULT_ACCOUNT) return platform;
+  const own = await credentialsFor(pool, cipher, accountId, 'twilio');
+  if (!own) return platform;
+  return { apiUrl: platform?.apiUrl ?? 'https://api.twilio.com', timeoutMs: platform?.timeoutMs, ...own };
+}
 
 /** Deletes one recording; Twilio answering 404 means it is already gone, which is as good. */
 export async function deleteTwilioRecording(twilio: TwilioRestSettings, sid: string): Promise<void> {

@@ -41,9 +41,10 @@ const TwilioStatusCallback = z
 type TwilioForm = z.infer<typeof TwilioStatusCallback>;
 
 export const TwilioSignatureHeader = z.object({
-  'x-twilio-signature': z
-    .string()
-    .openapi({ description: 'base64 HMAC-SHA1 of the URL and sorted parameters, keyed by TWILIO_AUTH_TOKEN' }),
+  'x-twilio-signature': z.string().openapi({
+    description:
+      "base64 HMAC-SHA1 of the URL and sorted parameters, keyed by the auth token of the account that registered the request's AccountSid, else TWILIO_AUTH_TOKEN",
+  }),
 });
 
 /** Outbound calls name their call in the StatusCallback URL; the signature covers the query. */
@@ -74,13 +75,28 @@ function toCallback(form: TwilioForm, placedFor?: string): StatusCallback {
   };
 }
 
-/** Route middleware runs before the body validators: nothing is parsed for an unsigned request. */
+const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
+const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/**
+ * Route middleware runs before the body validators: nothing is parsed for an unsigned request. The token
+ * is the one of the account that registered the request's AccountSid, else the environment's (the
+ * `default` account's, and the platform's own Twilio account for every account).
+ */
 export function twilioSignature(settings: WebhookSettings): MiddlewareHandler {
   return async function twilioSignature(c, next) {
     const url = signedUrl(c.req.url, settings.publicBaseUrl);
     const params = formParams(await c.req.text());
-    if (!isValidTwilioSignature(settings.twilioAuthToken, c.req.header('x-twilio-signature'), url, params)) {
+    const sid = one(params.AccountSid);
+    const account = sid && ACCOUNT_SID.test(sid) && settings.accounts ? await settings.accounts.byLookup('twilio', sid) : null;
+    const token = account ? account.credentials.authToken : settings.twilioAuthToken;
+    if (!isValidTwilioSignature(token, c.req.header('x-twilio-signature'), url, params)) {
       throw new ApiError('unauthorized', 'missing or invalid X-Twilio-Signature');
+    }
+    // An account's own token vouches for its own numbers only: it may not start or move another account's calls.
+    const number = one(one(params.Direction)?.startsWith('outbound') ? params.From : params.To);
+    if (account && number && (await settings.accounts!.ofNumber(number)) !== account.accountId) {
+      throw new ApiError('unauthorized', "the number is not this Twilio account's");
     }
     await next();
   };

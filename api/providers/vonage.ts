@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import { jwtVerify } from 'jose';
+import { decodeJwt, jwtVerify } from 'jose';
 import type { WebhookSettings } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { router } from '../openapi.js';
@@ -63,7 +63,8 @@ type VonageEvent = z.infer<typeof VonageEvent>;
 
 export const VonageAuthHeader = z.object({
   authorization: z.string().openapi({
-    description: 'Bearer JWT signed HS256 with VONAGE_SIGNATURE_SECRET; its payload_hash claim is the hex SHA-256 of the body',
+    description:
+      'Bearer JWT signed HS256 with the signature secret of the account owning the number (else VONAGE_SIGNATURE_SECRET); its payload_hash claim is the hex SHA-256 of the body',
     example: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.signature',
   }),
 });
@@ -98,24 +99,78 @@ async function signedPayload(c: Context): Promise<Uint8Array | string> {
   return JSON.stringify(Object.fromEntries(new URL(c.req.url).searchParams));
 }
 
-/** Verifies the JWT and the body's hash before anything parses the body; without a secret every request is refused. */
+const utf8 = new TextDecoder();
+
+/** The request's own fields, unverified: a GET's query, else the JSON body (nothing when it is not JSON). */
+function namedFields(c: Context, payload: Uint8Array | string): Record<string, unknown> {
+  if (typeof payload === 'string') return Object.fromEntries(new URL(c.req.url).searchParams);
+  try {
+    const value: unknown = JSON.parse(utf8.decode(payload));
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The secrets that may have signed a request: the one of the account owning the number it names
+ * (inbound `to`, outbound `from`), or, naming none (input and record events), the one of the account whose
+ * API key the token's `api_key` claim carries; then the environment's, the platform's own application's.
+ * An account's secret so vouches only for its own numbers.
+ */
+async function signingSecrets(settings: WebhookSettings, c: Context, payload: Uint8Array | string, token: string): Promise<string[]> {
+  const secrets: string[] = [];
+  const accounts = settings.accounts;
+  if (accounts) {
+    const fields = namedFields(c, payload);
+    const number = fields.direction === 'outbound' ? fields.from : fields.to;
+    if (typeof number === 'string' && number) {
+      const own = await accounts.forNumber('vonage', e164(number));
+      if (own) secrets.push(own.credentials.signatureSecret);
+    } else {
+      let apiKey: unknown;
+      try {
+        apiKey = decodeJwt(token).api_key;
+      } catch {
+        // not a JWT: refused below
+      }
+      const own = typeof apiKey === 'string' && apiKey ? await accounts.byLookup('vonage', apiKey) : null;
+      if (own) secrets.push(own.credentials.signatureSecret);
+    }
+  }
+  if (settings.vonageSignatureSecret) secrets.push(settings.vonageSignatureSecret);
+  return secrets;
+}
+
+/**
+ * Verifies the JWT and the body's hash before the route's validator reads the body (it is read unverified
+ * only to find whose secret applies); without a secret every request is refused.
+ */
 export function vonageSignature(settings: WebhookSettings): MiddlewareHandler {
-  const key = settings.vonageSignatureSecret ? new TextEncoder().encode(settings.vonageSignatureSecret) : undefined;
   return async function vonageSignature(c, next) {
-    if (!key) throw new ApiError('unauthorized', 'Vonage webhooks are not configured (VONAGE_SIGNATURE_SECRET)');
     const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     if (!token) throw new ApiError('unauthorized', 'missing bearer token');
-    let claims: Record<string, unknown>;
-    try {
-      ({ payload: claims } = await jwtVerify(token, key, { algorithms: ['HS256'], maxTokenAge: MAX_TOKEN_AGE, clockTolerance: '30s' }));
-    } catch {
-      throw new ApiError('unauthorized', 'invalid or expired signature token');
+    const payload = await signedPayload(c);
+    const secrets = await signingSecrets(settings, c, payload, token);
+    if (!secrets.length) throw new ApiError('unauthorized', 'Vonage webhooks are not configured (VONAGE_SIGNATURE_SECRET)');
+    let claims: Record<string, unknown> | undefined;
+    for (const secret of secrets) {
+      try {
+        const verified = await jwtVerify(token, new TextEncoder().encode(secret), {
+          algorithms: ['HS256'],
+          maxTokenAge: MAX_TOKEN_AGE,
+          clockTolerance: '30s',
+        });
+        claims = verified.payload;
+        break;
+      } catch {
+        // the next secret, if any
+      }
     }
+    if (!claims) throw new ApiError('unauthorized', 'invalid or expired signature token');
     // A GET has no body: its token may carry no payload_hash, and its signature still holds.
     if (c.req.method === 'GET' && claims.payload_hash === undefined) return next();
-    const hash = createHash('sha256')
-      .update(await signedPayload(c))
-      .digest();
+    const hash = createHash('sha256').update(payload).digest();
     const claimed =
       typeof claims.payload_hash === 'string' && /^[0-9a-f]{64}$/i.test(claims.payload_hash)
         ? Buffer.from(claims.payload_hash, 'hex')

@@ -84,11 +84,12 @@ const revokeKeyRoute = route({
 });
 
 /** The account named, when the principal may reach it: the platform key, or a key of that account (an admin key for `admin`). */
-async function reachable(c: Context<AuthEnv>, deps: ApiDeps, accountId: string, admin = false) {
+export async function reachable(c: Context<AuthEnv>, deps: ApiDeps, accountId: string, admin = false) {
   const p = c.get('principal');
   const own = p.kind === 'key' && p.accountId === accountId;
   if (p.kind !== 'platform' && !own) throw new ApiError('not_found', `no account ${accountId}`);
-  if (admin && p.kind === 'key' && p.role !== 'admin') throw new ApiError('forbidden', 'an admin key of the account manages its keys');
+  if (admin && p.kind === 'key' && p.role !== 'admin')
+    throw new ApiError('forbidden', 'an admin key of the account manages its keys and credentials');
   const account = await selectAccount(deps.stores.pool, accountId);
   if (!account) throw new ApiError('not_found', `no account ${accountId}`);
   return account;

@@ -7,7 +7,7 @@ import { assertOwner, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { bearer, body, errors, json, router } from '../openapi.js';
-import { eraseRecordings } from '../providers/twilio-recordings.js';
+import { accountTwilio, eraseRecordings } from '../providers/twilio-recordings.js';
 import { CallerBody, CallerPatch, CallerSchema, Erased, EraseQuery, ErrorSchema, NumberParam } from '../schemas.js';
 
 const route = <R extends Parameters<typeof createRoute>[0]>(r: R) => createRoute({ tags: ['callers'], security: bearer, ...r });
@@ -48,7 +48,7 @@ function found<T>(number: string, value: T | null): T {
   return value;
 }
 
-export function callerRoutes({ stores, twilio }: ApiDeps): OpenAPIHono<AuthEnv> {
+export function callerRoutes({ stores, twilio, credentials }: ApiDeps): OpenAPIHono<AuthEnv> {
   return router<AuthEnv>()
     .openapi(putRoute, async (c) => {
       const { number } = c.req.valid('param');
@@ -75,7 +75,20 @@ export function callerRoutes({ stores, twilio }: ApiDeps): OpenAPIHono<AuthEnv> 
       if (c.req.valid('query').erase === 'transcripts') {
         const erased = await eraseTranscripts(stores.pool, stores.redis, accountId, number);
         // After the text: a provider that cannot be reached fails the request, and a retry finishes both.
-        return c.json({ erased: { ...erased, recordings: await eraseRecordings(stores, twilio, accountId, number) } }, 200);
+        return c.json(
+          {
+            erased: {
+              ...erased,
+              recordings: await eraseRecordings(
+                stores,
+                await accountTwilio(stores.pool, credentials, twilio, accountId),
+                accountId,
+                number,
+              ),
+            },
+          },
+          200,
+        );
       }
       found(number, existed || null);
       return c.body(null, 204);

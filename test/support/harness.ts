@@ -19,6 +19,7 @@ import { quietRuntime } from './runtime.js';
 import { callViewQuery, workflowIdFor } from '../../workflows/messages.js';
 import type { CallConfig, CallView } from '../../workflows/types.js';
 import { EVERY_ACCOUNT } from '../../store/scope.js';
+import { credentialCipher, DEV_CREDENTIALS_KEY } from '../../store/credentials.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const TWILIO_TOKEN = 'test-twilio-auth-token';
@@ -96,7 +97,15 @@ export async function createHarness(options: HarnessOptions = {}) {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { pool, redis, responder: options.responder ?? scriptedResponder, twilio: options.twilio, webhookSecret: WEBHOOK_SECRET },
+      deps: {
+        pool,
+        redis,
+        responder: options.responder ?? scriptedResponder,
+        twilio: options.twilio,
+        webhookSecret: WEBHOOK_SECRET,
+        // The key the app opens credentials with when a test gives none.
+        credentials: credentialCipher(DEV_CREDENTIALS_KEY),
+      },
       workflowBundle: { codePath: inject('workflowBundlePath') },
     });
     running = worker.run();
