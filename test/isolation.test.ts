@@ -57,7 +57,8 @@ async function rowsOf(accountId: string) {
   const q = async (sql: string) => (await h.rows(sql, [accountId])).map((r) => JSON.stringify(r));
   return {
     accounts: await q('SELECT * FROM accounts WHERE account_id = $1'),
-    keys: await q('SELECT * FROM api_keys WHERE account_id = $1 ORDER BY key_id'),
+    // Using a key marks it used: all but that.
+    keys: await q('SELECT key_id, name, role, key_hash, created_at, revoked_at FROM api_keys WHERE account_id = $1 ORDER BY key_id'),
     credentials: await q('SELECT * FROM provider_credentials WHERE account_id = $1 ORDER BY provider'),
     agents: await q('SELECT * FROM agents WHERE account_id = $1 ORDER BY agent_id'),
     numbers: await q('SELECT * FROM numbers WHERE account_id = $1 ORDER BY number'),
@@ -131,6 +132,33 @@ describe('isolation walk over the OpenAPI document', () => {
     );
     expect(tried.leaks).toEqual([]);
     expect(tried.operations).toBeGreaterThanOrEqual(20);
+    expect(await rowsOf(a.accountId)).toEqual(before);
+  });
+});
+
+describe('viewer keys', () => {
+  it('are refused 403 on every documented operation that writes, and change nothing', async () => {
+    const a = await account('Viewers');
+    const { key } = (await h.request('POST', `/accounts/${a.accountId}/keys`, { name: 'viewer', role: 'viewer' })).body;
+    const before = await rowsOf(a.accountId);
+    const doc = await (await h.app.request('/openapi.json')).json();
+    const refused: string[] = [];
+    const answered: string[] = [];
+    for (const [template, item] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown[] }>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!op.security || method === 'get' || method === 'head') continue;
+        const name = `${method.toUpperCase()} ${template}`;
+        const path = template.replace(/\{(\w+)\}/g, (_, n: string) => (n === 'accountId' ? a.accountId : `x-${n}`));
+        const res = await h.app.request(path, {
+          method: method.toUpperCase(),
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(BODIES[name] ?? {}),
+        });
+        (res.status === 403 ? refused : answered).push(`${name}: ${res.status}`);
+      }
+    }
+    expect(answered).toEqual([]);
+    expect(refused.length).toBeGreaterThanOrEqual(20);
     expect(await rowsOf(a.accountId)).toEqual(before);
   });
 });
