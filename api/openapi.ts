@@ -35,5 +35,7 @@ export const errors = {
   429: err('rate limited'),
   503: err('a dependency is unavailable'),
 };
+/** Routes that act in an account the platform key may name (`accountId`): naming one that does not exist, or another's. */
+export const noAccount = { 404: err('no such account (accountId), or not yours') };
 export const callErrors = { ...errors, 404: err('no such call'), 409: err('the call has ended or is in the wrong state') };
 export const bearer = [{ bearerAuth: [] }];

@@ -6,7 +6,7 @@ import { AccountQuery } from '../account-schemas.js';
 import { assertOwner, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { bearer, body, errors, json, router } from '../openapi.js';
+import { bearer, body, errors, json, noAccount, router } from '../openapi.js';
 import { accountTwilio, eraseRecordings } from '../providers/twilio-recordings.js';
 import { CallerBody, CallerPatch, CallerSchema, Erased, EraseQuery, ErrorSchema, NumberParam } from '../schemas.js';
 
@@ -18,7 +18,7 @@ const putRoute = route({
   path: '/{number}',
   summary: "Create or replace a caller's profile",
   request: { params: NumberParam, query: AccountQuery, body: body(CallerBody) },
-  responses: { 201: json(CallerSchema, 'created'), 200: json(CallerSchema, 'replaced'), ...errors },
+  responses: { 201: json(CallerSchema, 'created'), 200: json(CallerSchema, 'replaced'), ...noAccount, ...errors },
 });
 const patchRoute = route({
   method: 'patch',

@@ -13,7 +13,7 @@ import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { CallFeed } from '../live/call-feed.js';
 import { openCallStream } from '../live/call-stream.js';
-import { bearer, body, callErrors, errors, json, router } from '../openapi.js';
+import { bearer, body, callErrors, errors, json, noAccount, router } from '../openapi.js';
 import {
   CallIdParam,
   CallViewSchema,
@@ -44,7 +44,13 @@ const startRoute = route({
   path: '/',
   summary: 'Start a call (idempotent on callId)',
   request: { body: body(StartCallBody) },
-  responses: { 201: json(CallViewSchema, 'started'), 200: json(CallViewSchema, 'already exists'), ...errors },
+  responses: {
+    201: json(CallViewSchema, 'started'),
+    200: json(CallViewSchema, "already exists; for a chat token's chat start, its dropped chat call resumed"),
+    ...noAccount,
+    409: json(ErrorSchema, 'the callId is in use by another account'),
+    ...errors,
+  },
 });
 const getRoute = route({
   method: 'get',

@@ -4,7 +4,7 @@ import { actingIn } from '../acting.js';
 import { AccountQuery } from '../account-schemas.js';
 import { mintToken, requireOperator, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-import { bearer, body, errors, json, router } from '../openapi.js';
+import { bearer, body, errors, json, noAccount, router } from '../openapi.js';
 import { TokenRequest, TokenSchema } from '../schemas.js';
 
 const mintRoute = createRoute({
@@ -15,7 +15,7 @@ const mintRoute = createRoute({
   middleware: [requireOperator] as const,
   summary: "Mint a chat client's JWT for a caller number (operators)",
   request: { query: AccountQuery, body: body(TokenRequest) },
-  responses: { 201: json(TokenSchema, 'minted'), ...errors },
+  responses: { 201: json(TokenSchema, 'minted'), ...noAccount, ...errors },
 });
 
 export function tokenRoutes({ auth, stores }: ApiDeps): OpenAPIHono<AuthEnv> {
