@@ -10,7 +10,9 @@ export interface Reply {
 
 export function httpClient(baseUrl: string) {
   const base = new URL(baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  // An idle socket is dropped after 4 s, before the server's 5 s keep-alive timeout closes it under a
+  // request just sent on it ("socket hang up" when a baseline phase kept the product's sockets idle).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, timeout: 4_000 });
   return {
     request(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
       return new Promise((resolve, reject) => {

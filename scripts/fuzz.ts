@@ -1,6 +1,8 @@
 // Fuzzes the HTTP API against its own /openapi.json with schemathesis, on a private stack (bench/stack.ts):
-// operators' key, a chat client's JWT and signed webhooks (scripts/fuzz/hooks.py signs the exact bytes sent).
-// Fails on any 5xx, any response that does not match the document, and any row a rejected request left behind.
+// operators' key, a chat client's JWT, signed webhooks (scripts/fuzz/hooks.py signs the exact bytes sent), and the
+// operator keys of two accounts, each given its own ids and the other account's.
+// Fails on any 5xx, any response that does not match the document, any row a rejected request left behind, and any
+// answer to one account's credential that carries another account's data (a leak).
 //   npm run fuzz [-- --requests 10000] [--json FILE] [--workers 1] [--seed N]
 // One worker by default: with two, schemathesis 4.32.5 cut the fuzzing of one operation short (7 of 100 cases).
 import { spawn } from 'node:child_process';
@@ -21,11 +23,21 @@ const { values: flags } = parseArgs({
     json: { type: 'string' },
     workers: { type: 'string', default: '1' },
     seed: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (flags.help) {
+  console.log(`npm run fuzz [-- options]
+  --requests N   requests to send in all, shared between the kinds of credential (default 10000; 1500 is a quick run)
+  --json FILE    also write the summary as JSON
+  --workers N    schemathesis workers (default 1)
+  --seed N       base seed (default: random)`);
+  process.exit(0);
+}
 const TARGET = Number(flags.requests);
 if (!Number.isInteger(TARGET) || TARGET < 1) throw new Error(`--requests ${flags.requests} is not a positive integer`);
 const HOOKS = fileURLToPath(new URL('./fuzz/hooks.py', import.meta.url));
+const CONFIG = fileURLToPath(new URL('./fuzz/schemathesis.toml', import.meta.url));
 const CHECKS = [
   'not_a_server_error',
   'status_code_conformance',
@@ -40,12 +52,30 @@ const CHECKS = [
 
 /** Each way in, its share of the requests and the operations it reaches. */
 // A call's event stream stays open while the call lives: a request to it would only run into the timeout.
+// An account's key reaches what an operator of the account uses (provider webhooks and voice routes take none).
+const ACCOUNT_PATHS = [
+  '--include-path-regex',
+  '^/v1/(calls|callers|agents|numbers|accounts|stats|auth)',
+  '--exclude-path-regex',
+  '/stream$',
+];
+// The platform key goes last: schemathesis reuses ids from earlier answers (GET /v1/accounts lists every account),
+// so it suspends, limits and revokes the seeded accounts and keys, which would refuse every other kind after it.
 const KINDS = [
-  { kind: 'admin', share: 0.4, filter: ['--exclude-path-regex', '^/v1/webhooks/|/stream$'] },
-  { kind: 'chat', share: 0.3, filter: ['--include-path-regex', '^/v1/(calls|callers|stats|auth)', '--exclude-path-regex', '/stream$'] },
-  { kind: 'webhook', share: 0.3, filter: ['--include-path-regex', '^/v1/webhooks/'] },
+  { kind: 'chat', share: 0.2, filter: ['--include-path-regex', '^/v1/(calls|callers|stats|auth)', '--exclude-path-regex', '/stream$'] },
+  { kind: 'webhook', share: 0.25, filter: ['--include-path-regex', '^/v1/webhooks/'] },
+  { kind: 'account-a', share: 0.15, filter: ACCOUNT_PATHS },
+  { kind: 'account-b', share: 0.15, filter: ACCOUNT_PATHS },
+  { kind: 'admin', share: 0.25, filter: ['--exclude-path-regex', '^/v1/webhooks/|/stream$'] },
 ] as const;
 type Kind = (typeof KINDS)[number]['kind'];
+type AccountKind = Extract<Kind, `account-${string}`>;
+/** The two accounts, by the kind that fuzzes with its operator key; each kind's other is the other one. */
+const ACCOUNTS = {
+  'account-a': { accountId: 'fuzz-a', tag: 'a', name: 'Adaline', numbers: '+1555041' },
+  'account-b': { accountId: 'fuzz-b', tag: 'b', name: 'Beatrix', numbers: '+1555042' },
+} as const satisfies Record<AccountKind, unknown>;
+const other = (kind: AccountKind): AccountKind => (kind === 'account-a' ? 'account-b' : 'account-a');
 
 const log = (line: string) => console.error(`fuzz: ${line}`);
 const runDir = join(tmpdir(), `callwright-fuzz-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -96,8 +126,78 @@ async function seed() {
     });
     await feed({ eventId: `${callId}:answered`, type: 'call.answered', callId, data: {} });
   }
+  const accounts = {} as Record<AccountKind, SeededAccount>;
+  for (const kind of Object.keys(ACCOUNTS) as AccountKind[]) accounts[kind] = await seedAccount(kind);
   const numbers = { admin: [subject, '+15550200000', '+15550300000'], chat: [subject], webhook: [] };
-  return { token, seeds: { admin: [...chatCalls, ...adminCalls], chat: chatCalls, webhook: feedCalls }, numbers };
+  return { token, seeds: { admin: [...chatCalls, ...adminCalls], chat: chatCalls, webhook: feedCalls }, numbers, accounts };
+}
+
+interface SeededAccount {
+  accountId: string;
+  key: string;
+  keyId: string;
+  calls: string[];
+  agents: string[];
+  /** Its assigned number first, then its callers'. */
+  numbers: string[];
+  /** What only this account's answers may carry besides its ids: its agents' names, its callers' names. */
+  data: string[];
+}
+
+/**
+ * An account with an operator key, two agents (the first answering the account's number), and calls:
+ * chat calls through a chat token minted with the key, voice calls to its number started with the key.
+ * Ids carry the account's tag but not its id, so an answer naming the account is told from one echoing a call id.
+ */
+async function seedAccount(kind: AccountKind): Promise<SeededAccount> {
+  const { accountId, tag, name, numbers: prefix } = ACCOUNTS[kind];
+  await api('/v1/accounts', { body: { accountId, name: `Fuzz account ${tag.toUpperCase()}` } });
+  const { key, keyId } = await api(`/v1/accounts/${accountId}/keys`, { body: { name: 'fuzz operator', role: 'operator' } });
+  const desk = `Desk of ${name}`;
+  const agents = [`acct-${tag}-agent-0`, `acct-${tag}-agent-1`];
+  for (const agentId of agents) await api('/v1/agents', { body: { agentId, name: desk }, token: key });
+  const number = `${prefix}0000`;
+  await api(`/v1/numbers/${encodeURIComponent(number)}`, { method: 'PUT', body: { agentId: agents[0] }, token: key });
+  const subject = `${prefix}0001`;
+  const { token } = await api('/v1/auth/tokens', { body: { subject }, token: key });
+  const chatCalls = Array.from({ length: 4 }, (_, i) => `acct-${tag}-chat-${i}`);
+  const voiceCalls = Array.from({ length: 4 }, (_, i) => `acct-${tag}-voice-${i}`);
+  for (const callId of chatCalls) {
+    await api('/v1/calls', { body: { callId, channel: 'chat' }, token });
+    await api(`/v1/calls/${callId}/messages`, { body: { text: `Hi, my name is ${name}` }, token });
+  }
+  const voiceFrom = voiceCalls.map((_, i) => `${prefix}01${String(i).padStart(2, '0')}`);
+  for (const [i, callId] of voiceCalls.entries())
+    await api('/v1/calls', { body: { callId, channel: 'voice', answered: true, from: voiceFrom[i], to: number }, token: key });
+  return {
+    accountId,
+    key,
+    keyId,
+    calls: [...chatCalls, ...voiceCalls],
+    agents,
+    numbers: [number, subject, ...voiceFrom],
+    data: [desk, name],
+  };
+}
+
+/** The ids an account's kind points requests at: its own and the other account's, half and half. */
+function accountSeeds(own: SeededAccount, theirs: SeededAccount) {
+  return {
+    calls: [...own.calls, ...theirs.calls],
+    numbers: [...own.numbers, ...theirs.numbers],
+    agents: [...own.agents, ...theirs.agents],
+    accounts: [own.accountId, theirs.accountId],
+    keys: [own.keyId, theirs.keyId],
+    voiceCalls: [],
+  };
+}
+
+/** What no answer to a credential of this account may carry: every other account's ids and data. */
+function foreign(theirs: SeededAccount[]) {
+  return {
+    ids: theirs.flatMap((t) => [t.accountId, t.keyId, ...t.calls, ...t.agents, ...t.data]),
+    numbers: theirs.flatMap((t) => t.numbers),
+  };
 }
 
 /** One schemathesis run; resolves with its JSON report. */
@@ -106,7 +206,19 @@ async function schemathesis(kind: Kind, round: number, args: string[], env: Reco
   const out = createWriteStream(join(runDir, `${kind}-${round}.log`));
   const child = spawn(
     bin,
-    ['run', `${stack.apiUrl}/openapi.json`, ...args, '--report', 'json', '--report-json-path', report, '--report-dir', runDir],
+    [
+      '--config-file',
+      CONFIG,
+      'run',
+      `${stack.apiUrl}/openapi.json`,
+      ...args,
+      '--report',
+      'json',
+      '--report-json-path',
+      report,
+      '--report-dir',
+      runDir,
+    ],
     {
       cwd: runDir,
       env: { ...process.env, ...env, SCHEMATHESIS_HOOKS: HOOKS, NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1' },
@@ -129,13 +241,16 @@ const readLog = (): LoggedRequest[] =>
         .map((l) => JSON.parse(l) as LoggedRequest)
     : [];
 
+const isAccountKind = (kind: Kind): kind is AccountKind => kind in ACCOUNTS;
+
 async function main(stack: BenchStack): Promise<number> {
-  const { token, seeds, numbers } = await seed();
+  const { token, seeds, numbers, accounts } = await seed();
   await settle(pool);
   const before = await snapshot(pool);
   const baseSeed = Number(flags.seed ?? Math.floor(Math.random() * 1e9));
   const reports: { kind: Kind; round: number; report: any }[] = [];
 
+  const credential = (kind: Kind) => (kind === 'admin' ? secrets.ADMIN_API_KEY : isAccountKind(kind) ? accounts[kind].key : token);
   for (const { kind, share, filter } of KINDS) {
     const quota = Math.ceil(TARGET * share);
     const count = () => readLog().filter((r) => r.kind === kind).length;
@@ -143,7 +258,9 @@ async function main(stack: BenchStack): Promise<number> {
     for (let round = 0, done = 0; done < quota; round++) {
       if (round >= 40) throw new Error(`${kind}: ${done}/${quota} requests after 40 rounds`);
       // Coverage and explicit examples are deterministic: once is enough; later rounds fuzz with fresh seeds.
-      const phases = round === 0 ? 'examples,coverage,fuzzing' : 'fuzzing';
+      // An account's key skips coverage: its boundary cases test the validation the platform key's run covers
+      // (some 2,300 requests per account), while isolation is in requests that reach rows, which fuzzing makes.
+      const phases = round > 0 ? 'fuzzing' : isAccountKind(kind) ? 'examples,fuzzing' : 'examples,coverage,fuzzing';
       const args = [
         ...filter,
         '--phases',
@@ -163,13 +280,23 @@ async function main(stack: BenchStack): Promise<number> {
         'none',
         '--request-timeout',
         '75',
-        ...(kind === 'webhook' ? [] : ['-H', `Authorization: Bearer ${kind === 'admin' ? secrets.ADMIN_API_KEY : token}`]),
+        ...(kind === 'webhook' ? [] : ['-H', `Authorization: Bearer ${credential(kind)}`]),
       ];
       const env = {
         FUZZ_KIND: kind,
         FUZZ_API: stack.apiUrl,
         FUZZ_LOG: requestLog,
-        FUZZ_SEEDS: JSON.stringify({ calls: kind === 'webhook' ? [] : seeds[kind], numbers: numbers[kind], voiceCalls: seeds.webhook }),
+        FUZZ_SEEDS: JSON.stringify(
+          isAccountKind(kind)
+            ? accountSeeds(accounts[kind], accounts[other(kind)])
+            : { calls: kind === 'webhook' ? [] : seeds[kind], numbers: numbers[kind], voiceCalls: seeds.webhook },
+        ),
+        // Whose credential it is, and what its answers may not carry: the other account's; for the default
+        // account's chat token, both accounts'. The platform key and webhooks reach every account.
+        FUZZ_ACCOUNT: isAccountKind(kind) ? accounts[kind].accountId : kind === 'chat' ? 'default' : '',
+        FUZZ_FOREIGN: JSON.stringify(
+          isAccountKind(kind) ? foreign([accounts[other(kind)]]) : kind === 'chat' ? foreign(Object.values(accounts)) : foreign([]),
+        ),
         FUZZ_WEBHOOK_SECRET: secrets.WEBHOOK_SECRET,
         FUZZ_TWILIO_TOKEN: secrets.TWILIO_AUTH_TOKEN,
       };
@@ -194,16 +321,22 @@ async function main(stack: BenchStack): Promise<number> {
   return summary.ok ? 0 : 1;
 }
 
+function statusesOf(requests: LoggedRequest[]) {
+  const statuses = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, network: 0 };
+  for (const r of requests) statuses[r.status === 0 ? 'network' : (`${Math.floor(r.status / 100)}xx` as keyof typeof statuses)]++;
+  return statuses;
+}
+
 function summarize(requests: LoggedRequest[], reports: { kind: Kind; round: number; report: any }[], db: DbVerdict) {
   const byKind = Object.fromEntries(KINDS.map(({ kind }) => [kind, requests.filter((r) => r.kind === kind).length])) as Record<
     Kind,
     number
   >;
-  const statuses = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, network: 0 };
-  for (const r of requests) statuses[r.status === 0 ? 'network' : (`${Math.floor(r.status / 100)}xx` as keyof typeof statuses)]++;
+  const statuses = statusesOf(requests);
   const serverErrors = requests.filter((r) => r.status >= 500);
   // A webhook signed by the hook and refused as unsigned means the signing (or the server's check) is wrong.
   const signedRefused = requests.filter((r) => r.kind === 'webhook' && r.signed && r.status === 401);
+  const leaks = requests.filter((r) => r.leak?.length);
   const failures = reports.flatMap(({ kind, report }) => (report.failures ?? []).map((f: any) => ({ kind, ...f })));
   const errors = reports.flatMap(({ kind, round, report }) => [
     ...(report.errors ?? []).map((e: any) => ({ kind, ...e })),
@@ -220,6 +353,7 @@ function summarize(requests: LoggedRequest[], reports: { kind: Kind; round: numb
     failures.length === 0 &&
     errors.length === 0 &&
     signedRefused.length === 0 &&
+    leaks.length === 0 &&
     db.ok;
   return {
     ok,
@@ -234,6 +368,16 @@ function summarize(requests: LoggedRequest[], reports: { kind: Kind; round: numb
     statuses,
     serverErrors: serverErrors.length,
     serverErrorSamples: serverErrors.slice(0, 5),
+    /** Answers to an account's credential (or the default account's chat token) carrying another account's data. */
+    leaks: leaks.length,
+    leakSamples: leaks.slice(0, 10),
+    /** Per account kind: all its answers, and those to requests that named the other account's ids. */
+    accountStatuses: Object.fromEntries(
+      (Object.keys(ACCOUNTS) as AccountKind[]).map((kind) => {
+        const own = requests.filter((r) => r.kind === kind);
+        return [kind, { all: statusesOf(own), foreign: statusesOf(own.filter((r) => r.foreign)) }];
+      }),
+    ),
     schemaMismatches: count(mismatches),
     acceptedInvalid: count(acceptedInvalid),
     failures,
@@ -255,12 +399,23 @@ function print(s: ReturnType<typeof summarize>): void {
       `${s.byKind.webhook} (${s.webhooks.feed} / ${s.webhooks.twilio})`,
       mark(s.webhooks.signedRefused === 0),
     ],
+    ...(Object.keys(ACCOUNTS) as AccountKind[]).map((kind): [string, string, string] => {
+      const { all, foreign } = s.accountStatuses[kind]!;
+      const theirs = ACCOUNTS[other(kind)].accountId;
+      const named = Object.values(foreign).reduce((a, b) => a + b, 0);
+      return [
+        `  ${ACCOUNTS[kind].accountId} operator key`,
+        `${s.byKind[kind]} (2xx ${all['2xx']}, 4xx ${all['4xx']}); ${named} named ${theirs}'s ids (2xx ${foreign['2xx']}, 4xx ${foreign['4xx']})`,
+        '',
+      ];
+    }),
     ['statuses 2xx / 4xx / 5xx', `${s.statuses['2xx']} / ${s.statuses['4xx']} / ${s.statuses['5xx']}`, ''],
     ['5xx', String(s.serverErrors), mark(s.serverErrors === 0)],
     ['network errors', String(s.statuses.network), mark(s.statuses.network === 0)],
     ['schema mismatches (unique)', String(s.schemaMismatches), mark(s.schemaMismatches === 0)],
     ['invalid input accepted (unique)', String(s.acceptedInvalid), mark(s.acceptedInvalid === 0)],
     ['schemathesis errors', String(s.errors.length), mark(s.errors.length === 0)],
+    ["leaks (another account's data)", String(s.leaks), mark(s.leaks === 0)],
     [
       'rows before -> after',
       Object.keys(s.db.before)
@@ -271,7 +426,7 @@ function print(s: ReturnType<typeof summarize>): void {
     [
       'DB check',
       `${s.db.unexplained.length} unexplained, ${s.db.rejectedWithRows.length} of ${s.db.rejectedOnlyIds} rejected-only ids with rows, ` +
-        `${s.db.callers.length} unexplained callers`,
+        `${s.db.callers.length} unexplained callers, ${s.db.agents.length} agents, ${s.db.numbers.length} numbers`,
       mark(s.db.ok),
     ],
   ];
@@ -284,6 +439,10 @@ function print(s: ReturnType<typeof summarize>): void {
   for (const id of [...s.db.unexplained, ...s.db.rejectedWithRows].slice(0, 10))
     console.log(`  ✗ rows for call ${id} that no accepted request explains`);
   for (const c of s.db.callers.slice(0, 10)) console.log(`  ✗ caller ${c} added or removed with no accepted request for it`);
+  for (const a of s.db.agents.slice(0, 10)) console.log(`  ✗ agent ${a} changed with no accepted request for it`);
+  for (const n of s.db.numbers.slice(0, 10)) console.log(`  ✗ number ${n} changed with no accepted request for it`);
+  for (const r of s.leakSamples)
+    console.log(`  ✗ leak [${r.kind}] ${r.status} ${r.method} ${r.url ?? r.path}: ${r.leak!.join(', ')} in ${r.body ?? ''}`);
   console.log(s.ok ? 'fuzz: PASS' : 'fuzz: FAIL');
 }
 

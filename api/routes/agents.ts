@@ -48,7 +48,7 @@ const listAgentsRoute = route('agents', {
   method: 'get',
   path: '/agents',
   summary: 'Every agent',
-  responses: { 200: json(AgentList), ...errors },
+  responses: { 200: json(AgentList), ...noAccount, ...errors },
 });
 const getAgent = route('agents', {
   method: 'get',
@@ -88,7 +88,7 @@ const listNumbersRoute = route('numbers', {
   method: 'get',
   path: '/numbers',
   summary: 'Every assigned number',
-  responses: { 200: json(NumberList), ...errors },
+  responses: { 200: json(NumberList), ...noAccount, ...errors },
 });
 const getNumber = route('numbers', {
   method: 'get',

@@ -7,7 +7,7 @@ import { readScope } from '../acting.js';
 import { assertOwner, requireOperator, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { bearer, errors, json, router } from '../openapi.js';
+import { bearer, errors, json, noAccount, router } from '../openapi.js';
 import { CallsPage, ListCallsQuery, StatsQuery, StatsSchema } from '../schemas.js';
 
 const route = <R extends Parameters<typeof createRoute>[0]>(r: R) => createRoute({ tags: ['operators'], security: bearer, ...r });
@@ -17,7 +17,7 @@ const listRoute = route({
   path: '/calls',
   summary: "List the account's calls, newest first, filtered and cursor-paginated (a chat token: its caller's own)",
   request: { query: ListCallsQuery },
-  responses: { 200: json(CallsPage), ...errors },
+  responses: { 200: json(CallsPage), ...noAccount, ...errors },
 });
 const statsRoute = route({
   method: 'get',
@@ -25,7 +25,7 @@ const statsRoute = route({
   summary: "Live counts, resume and abandon rates, durations, calls per day: the account's; the platform key's also per account",
   middleware: [requireOperator] as const,
   request: { query: StatsQuery },
-  responses: { 200: json(StatsSchema), ...errors },
+  responses: { 200: json(StatsSchema), ...noAccount, ...errors },
 });
 
 export function operatorRoutes({ stores }: ApiDeps): OpenAPIHono<AuthEnv> {

@@ -12,7 +12,9 @@ const err = (description: string) => json(ErrorSchema, description);
 export const webhookErrors = {
   400: err('invalid payload'),
   401: err('missing or invalid signature or credentials'),
+  403: err("account_suspended: the call's account is suspended and starts nothing"),
   413: err('body too large'),
+  429: err("concurrency_limit: a start over its account's limit of open calls"),
   503: err('a dependency is unavailable; retry'),
 };
 
