@@ -1,11 +1,11 @@
 // An account that brought its own Twilio account: its outbound calls are placed, and hung up, with its own
 // AccountSid and token (a stand-in plays Twilio's REST API); the default account's still use the platform's.
 import { randomInt, randomUUID } from 'node:crypto';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig, twilioCallSettings } from '../config/env.js';
 import { createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './support/harness.js';
 import { startTwilioApi, type TwilioApi } from './support/twilio-api.js';
+import { postTwilio } from './support/twilio-signed.js';
 
 const PLATFORM_SID = `AC${'0123456789abcdef'.repeat(2)}`;
 const OWN_SID = `AC${'fedcba9876543210'.repeat(2)}`;
@@ -65,15 +65,7 @@ it("places and hangs up an account's outbound calls with its own Twilio account,
     To: newNumber(),
     SequenceNumber: '1',
   };
-  const path = `/v1/webhooks/twilio?callId=${own.body.callId}`;
-  const res = await h.app.request(path, {
-    method: 'POST',
-    body: new URLSearchParams(params).toString(),
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': getExpectedTwilioSignature(OWN_TOKEN, PUBLIC_BASE_URL + path, params),
-    },
-  });
+  const res = await postTwilio(h, `/v1/webhooks/twilio?callId=${own.body.callId}`, params, OWN_TOKEN);
   expect(res.status).toBe(200);
   await eventually(async () =>
     expect((await h.request('GET', `/calls/${own.body.callId}`, undefined, operator)).body.status).toBe('ringing'),

@@ -1,12 +1,12 @@
 // Accounts: two customers side by side on one Callwright, their keys and roles, suspension, and nothing of
 // one account reachable with the other's credentials.
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.js';
 import { createGrants } from '../api/grants.js';
 import { AccountIdKey } from '../workflows/search-attributes.js';
-import { ADMIN_KEY, auth, createHarness, eventually, PUBLIC_BASE_URL, TWILIO_TOKEN, type Harness } from './support/harness.js';
+import { ADMIN_KEY, auth, createHarness, eventually, type Harness } from './support/harness.js';
+import { postTwilio } from './support/twilio-signed.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -303,13 +303,7 @@ async function twilio(sid: string, status: string, from: string, to: string, seq
     SequenceNumber: String(seq),
     ...extra,
   };
-  const path = '/v1/webhooks/twilio';
-  const signature = getExpectedTwilioSignature(TWILIO_TOKEN, PUBLIC_BASE_URL + path, params);
-  const res = await h.app.request(path, {
-    method: 'POST',
-    body: new URLSearchParams(params).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-  });
+  const res = await postTwilio(h, '/v1/webhooks/twilio', params);
   expect(res.status, await res.text()).toBe(200);
 }
 
@@ -382,15 +376,7 @@ describe('concurrency limits', () => {
       Direction: 'inbound',
       CallStatus: 'ringing',
     };
-    const path = '/v1/voice/twilio';
-    const res = await h.app.request(path, {
-      method: 'POST',
-      body: new URLSearchParams(params).toString(),
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': getExpectedTwilioSignature(TWILIO_TOKEN, PUBLIC_BASE_URL + path, params),
-      },
-    });
+    const res = await postTwilio(h, '/v1/voice/twilio', params);
     expect(res.status).toBe(200);
     const twiml = await res.text();
     expect(twiml).toContain('<Say>All our lines are busy right now. Please call again later.</Say><Reject reason="busy"/>');
