@@ -9,6 +9,8 @@ export interface CallRow {
   callId: string;
   accountId: string;
   from: string;
+  /** The number whose caller profile the call writes: `from`, or the callee of an outbound call. */
+  party: string;
   legs: string[];
   turns: number;
   /** Applied events other than timers: what requests change. Ignored events (applied = false) are the audit of refused ones. */
@@ -63,18 +65,21 @@ export async function snapshot(pool: pg.Pool): Promise<Snapshot> {
     call_id: string;
     account_id: string;
     from_number: string;
+    party: string;
     legs: string[];
     turns: number;
     applied: number;
   }>(`
     SELECT c.call_id, c.account_id, c.from_number, c.legs,
+      -- The number whose profile the call writes: the callee of an outbound call (workflows/party.ts).
+      CASE WHEN c.direction = 'outbound' AND c.to_number IS NOT NULL THEN c.to_number ELSE c.from_number END AS party,
       (SELECT count(*) FROM turns t WHERE t.call_id = c.call_id)::int AS turns,
       (SELECT count(*) FROM call_events e WHERE e.call_id = c.call_id AND e.applied AND e.type <> 'timeout')::int AS applied
     FROM calls c`);
   const calls = new Map(
     rows.map((r) => [
       r.call_id,
-      { callId: r.call_id, accountId: r.account_id, from: r.from_number, legs: r.legs, turns: r.turns, applied: r.applied },
+      { callId: r.call_id, accountId: r.account_id, from: r.from_number, party: r.party, legs: r.legs, turns: r.turns, applied: r.applied },
     ]),
   );
   const callers = new Set(
@@ -197,7 +202,7 @@ export function checkDb(before: Snapshot, after: Snapshot, requests: LoggedReque
   const rejectedWithRows = rejectedOnly.filter((id) => after.calls.has(id) && !before.calls.has(id));
   // A profile is written with each call from its number in the call's account (store/calls-table.ts), or through /v1/callers.
   const callFrom = new Set(
-    [...after.calls.values()].filter((c) => !before.calls.has(c.callId) || explained(c)).map((c) => callerKey(c.accountId, c.from)),
+    [...after.calls.values()].filter((c) => !before.calls.has(c.callId) || explained(c)).map((c) => callerKey(c.accountId, c.party)),
   );
   const profileExplained = (key: string) => {
     const [accountId, number] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)];
