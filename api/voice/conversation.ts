@@ -14,6 +14,8 @@ import { startOf, type StatusCallback } from '../providers/lifecycle.js';
 export const HOLD_AFTER_MS = 4_000;
 /** Holds in a row before the caller is told to call back (the call then drops and may resume). */
 export const MAX_HOLDS = 8;
+/** The least a request waits for its call before holding, however long finding the call took. */
+const MIN_WAIT_MS = 500;
 /** What a caller hears when the account's lines are all in use. */
 export const BUSY_WORDS = 'All our lines are busy right now. Please call again later.';
 const HELD_TTL_SECONDS = 15 * 60;
@@ -61,6 +63,9 @@ export class VoiceConversation {
    * matching, as for status callbacks), and answers the greeting.
    */
   async answer(leg: VoiceLeg): Promise<Heard> {
+    // The wait for the workflow is what is left of the budget after finding the call, its account and agent.
+    const started = Date.now();
+    const left = () => Math.max(MIN_WAIT_MS, this.holdAfterMs - (Date.now() - started));
     const cb: StatusCallback = { ...leg, status: 'answered', phase: 'answered' };
     const callId = await callOfLeg(this.stores, cb);
     const input: HostedInput = { kind: 'answer', provider: leg.provider, leg: leg.sid };
@@ -71,7 +76,7 @@ export class VoiceConversation {
         await takeLineOrRefuse(this.stores.pool, account, callId);
       }
       try {
-        return { callId, reply: await this.gateway.hosted(callId, input, this.holdAfterMs) };
+        return { callId, reply: await this.gateway.hosted(callId, input, left()) };
       } catch (err) {
         // The call it redialed closed first (its window passed): the leg is a call of its own.
         if (!(err instanceof ApiError) || !['call_ended', 'resume_window_expired', 'not_found'].includes(err.code) || leg.placedFor)
@@ -80,7 +85,7 @@ export class VoiceConversation {
       }
     }
     const { start, config } = await prepareStart(this.stores, startOf({ ...cb, placedFor: undefined }));
-    return { callId: leg.sid, reply: await this.gateway.hosted(leg.sid, input, this.holdAfterMs, { start, config }) };
+    return { callId: leg.sid, reply: await this.gateway.hosted(leg.sid, input, left(), { start, config }) };
   }
 
   /** A turn of a call; null when held. A held input is kept, so the provider's next request can wait for it. */
