@@ -40,6 +40,8 @@ export const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 2_000;
 const DEFAULT_UPDATE_TIMEOUT_MS = 60_000;
 
 const UPDATE_ATTEMPTS = 3;
+/** How much past its deadline a hosted request's own timer lets the update answer before holding. */
+const HOLD_GRACE_MS = 250;
 
 export class CallGateway {
   constructor(
@@ -131,6 +133,25 @@ export class CallGateway {
    * answer. `start` starts the call first when it does not exist (update-with-start).
    */
   async hosted(
+    callId: string,
+    input: HostedInput,
+    withinMs: number,
+    start?: { start: StartCall; config?: Partial<CallConfig> },
+  ): Promise<HostedReply | null> {
+    // The RPC deadline usually ends the wait; a timer of our own bounds it too, as a caller must hear something
+    // within 5 s (under load a deadline has been seen to end only after a second window). The update goes on.
+    const answer = this.hostedUpdate(callId, input, withinMs, start);
+    answer.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const hold = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), withinMs + HOLD_GRACE_MS)));
+    try {
+      return await Promise.race([answer, hold]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async hostedUpdate(
     callId: string,
     input: HostedInput,
     withinMs: number,
